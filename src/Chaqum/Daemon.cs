@@ -1,0 +1,183 @@
+using Chaqum.Logging;
+using Chaqum.Messaging;
+using Chaqum.Native;
+using Chaqum.Processes;
+using Chaqum.Protocol;
+using Chaqum.Protocol.Commands;
+using Chaqum.Scheduling;
+using Chaqum.Scheduling.Barriers;
+using Chaqum.State;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum;
+
+/// <summary>What the command line says.</summary>
+public sealed record DaemonOptions
+{
+    public required string TreePath { get; init; }
+    public string Entry { get; init; } = "init";
+    public string[] Arguments { get; init; } = Array.Empty<string>();
+    public int Verbosity { get; init; }
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
+    public string? LogFile { get; init; }
+    public string? StateDir { get; init; }
+}
+
+/// <summary>
+/// One daemon for one job tree: wires the event loop, scheduler, process supervision and
+/// protocol together, runs the loop on its own thread, and exits when nothing is left to
+/// do (or after an orderly stop).
+/// </summary>
+public sealed class Daemon : IDisposable
+{
+    private readonly DaemonOptions _options;
+    private readonly ILogger _log;
+    private readonly EventLoop.EventLoop _loop;
+    private readonly JobTree _tree;
+    private readonly ScriptPath _entryScript;
+    private readonly Reaper _reaper;
+    private readonly JobRunner _runner;
+    private readonly ProcLoadSource _load;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread? _thread;
+    private int _stopSignals;
+
+    public Daemon(DaemonOptions options, JobTree tree, ScriptPath entry, ILoggerFactory loggers, IJobOutput output)
+    {
+        _options = options;
+        _tree = tree;
+        _entryScript = entry;
+        _log = loggers.CreateLogger("chaqum");
+        _loop = new EventLoop.EventLoop(_log, EventLoop.SystemClock.Instance);
+
+        string? stateDir = null;
+        try
+        {
+            stateDir = StateDirectory.Resolve(options.StateDir, tree.Root);
+            StateDirectory.Ensure(stateDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogError("state directory {Dir} unusable ({Error}); job ids may repeat after a restart", stateDir, e.Message);
+            stateDir = null;
+        }
+        StateDir = stateDir;
+
+        _reaper = new Reaper(_loop, _log);
+        _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root)), _reaper, output, _log);
+        _load = new ProcLoadSource();
+        Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
+            new JobNumberFile(stateDir), _log);
+        PostOffice = new PostOffice(_log);
+        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
+        var dispatcher = new Dispatcher(new ICommand[]
+        {
+            new EnqueueCommand(services),
+            new RepeatCommand(services),
+            new UnrepeatCommand(services),
+            new GroupCommand(services),
+            new WaitCommand(services),
+            new WaitCommand(services, "waitjobs"),
+            new KillJobsCommand(services),
+            new SendMsgCommand(services),
+            new WaitRecvCommand(services),
+            new RecvMsgCommand(services),
+        }, _log);
+        _runner.Connect(dispatcher, Scheduler.OnExited);
+        Scheduler.JobFinished += PostOffice.JobEnded;
+        Scheduler.Idle += OnIdle;
+    }
+
+    public Scheduler Scheduler { get; }
+    public PostOffice PostOffice { get; }
+    public string? StateDir { get; }
+    public int ExitCode { get; private set; }
+    public Task Completion => _completion.Task;
+
+    /// <summary>Starts the loop thread and the entry job.</summary>
+    public void Start()
+    {
+        _loop.Post(() =>
+        {
+            _log.LogInformation("chaqum {Version}: tree {Tree}, entry {Entry}", Program.Version, _tree.Root, _entryScript.Relative);
+            var entry = Scheduler.EnqueueEntry(_entryScript, _options.Arguments);
+            if (entry.Outcome == Outcome.SpawnFailed)
+            {
+                _log.LogCritical("entry job {Entry} could not be started: {Reason}", entry.Id, entry.EndReason);
+                ExitCode = 1;
+            }
+        });
+        _thread = new Thread(RunLoop) { Name = "chaqum-loop", IsBackground = true };
+        _thread.Start();
+    }
+
+    private void RunLoop()
+    {
+        try
+        {
+            _loop.Run();
+        }
+        catch (Exception e)
+        {
+            _log.LogCritical(e, "event loop failed");
+            ExitCode = 70; // EX_SOFTWARE
+        }
+        finally
+        {
+            _runner.CloseAll();
+            _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>SIGTERM/SIGINT or host stop: orderly stop; a second request kills at once.</summary>
+    public void Stop()
+    {
+        int count = Interlocked.Increment(ref _stopSignals);
+        _loop.Post(() =>
+        {
+            if (count == 1) Scheduler.Shutdown();
+            else
+            {
+                _log.LogWarning("second stop request: killing all jobs now");
+                Scheduler.KillAllNow();
+            }
+        });
+    }
+
+    private void OnIdle()
+    {
+        // Processes that jobs left behind in their groups do not survive us.
+        if (_runner.SignalLingering(Signals.SIGTERM) == 0)
+        {
+            Finish();
+            return;
+        }
+        var deadline = _loop.Clock.Now + _options.Grace;
+        void Check()
+        {
+            if (_runner.LingeringCount == 0) { Finish(); return; }
+            if (_loop.Clock.Now >= deadline)
+            {
+                _runner.SignalLingering(Signals.SIGKILL);
+                Finish();
+                return;
+            }
+            _loop.After(TimeSpan.FromMilliseconds(50), Check);
+        }
+        _loop.After(TimeSpan.FromMilliseconds(50), Check);
+    }
+
+    private void Finish()
+    {
+        _log.LogInformation("nothing left to do; exiting with status {Status}", ExitCode);
+        _loop.RequestStop();
+    }
+
+    public void Dispose()
+    {
+        _reaper.Dispose();
+        _runner.Dispose();
+        _load.Dispose();
+        _loop.Dispose();
+    }
+}

@@ -1,0 +1,200 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Chaqum.Native;
+using Mono.Unix.Native;
+
+namespace Chaqum.Processes;
+
+/// <summary>
+/// Starts job processes. The constraints that shape this file:
+///
+///  - A job must get exactly: fd 0 on /dev/null, fd 1 and fd 2 on two pipes we read,
+///    fd 3 the write end of the command pipe, fd 4 the read end of the reply pipe, and
+///    nothing else. System.Diagnostics.Process cannot place descriptors 3 and 4, and
+///    fork() in a multi-threaded managed runtime is unsafe, so we use glibc's
+///    posix_spawn with file actions (dup2 onto 0..4, then closefrom 5).
+///  - Every descriptor the daemon creates is O_CLOEXEC, so nothing leaks into a job even
+///    if closefrom were missing; dup2 clears the flag on the five we hand over. The
+///    child-side ends are first moved above 4, so no dup2 can clobber another source.
+///  - The .NET runtime ignores SIGPIPE and blocks nothing, but handles several signals;
+///    a job must start with default dispositions and an empty mask, so the spawn
+///    attributes reset every signal (SETSIGDEF with a full set) and set an empty mask.
+///  - Each job leads its own process group (SETPGROUP 0), so killing a job kills
+///    everything it started that stayed in its group.
+///  - glibc's posix_spawn uses CLONE_VFORK and returns the child's exec errno, so an
+///    exec failure (ENOENT, EACCES, ENOEXEC...) is reported here, never as a hang.
+///  - Only the event-loop thread spawns, so the argv/envp buffers below are reused.
+/// </summary>
+public sealed unsafe class Spawner : IDisposable
+{
+    private readonly byte[] _root;
+    // The daemon's own environment, encoded once into a pinned block that never moves;
+    // _baseEnvironment holds pointers into it.
+    private readonly byte[] _baseBlock;
+    private readonly nint[] _baseEnvironment;
+    private readonly void* _attr;
+    private static readonly byte[] DevNull = "/dev/null\0"u8.ToArray();
+
+    public Spawner(string workingDirectory, IEnumerable<KeyValuePair<string, string>> environment)
+    {
+        _root = NullTerminated(workingDirectory);
+        var entries = environment.Select(kv => NullTerminated($"{kv.Key}={kv.Value}")).ToArray();
+        _baseBlock = GC.AllocateArray<byte>(Math.Max(1, entries.Sum(e => e.Length)), pinned: true);
+        _baseEnvironment = new nint[entries.Length];
+        int offset = 0;
+        fixed (byte* block = _baseBlock)
+        {
+            for (int i = 0; i < entries.Length; i++)
+            {
+                entries[i].CopyTo(_baseBlock, offset);
+                _baseEnvironment[i] = (nint)(block + offset);
+                offset += entries[i].Length;
+            }
+        }
+
+        _attr = NativeMemory.AllocZeroed(Spawn.AttrSize);
+        void* sigset = stackalloc byte[Spawn.SigSetSize];
+        Check(Spawn.posix_spawnattr_init(_attr), "posix_spawnattr_init");
+        Check(Spawn.posix_spawnattr_setflags(_attr,
+            Spawn.POSIX_SPAWN_SETPGROUP | Spawn.POSIX_SPAWN_SETSIGDEF | Spawn.POSIX_SPAWN_SETSIGMASK), "setflags");
+        Check(Spawn.posix_spawnattr_setpgroup(_attr, 0), "setpgroup");
+        Spawn.sigemptyset(sigset);
+        Check(Spawn.posix_spawnattr_setsigmask(_attr, sigset), "setsigmask");
+        // Every signal back to SIG_DFL. Not sigfillset: it leaves out glibc's internal
+        // signals 32 and 33, which posix_spawn then sets to SIG_IGN in the child, and an
+        // ignored disposition would survive exec into the job.
+        new Span<byte>(sigset, Spawn.SigSetSize).Fill(0xff);
+        Check(Spawn.posix_spawnattr_setsigdefault(_attr, sigset), "setsigdefault");
+    }
+
+    /// <summary>The daemon's ends of a job's pipes, all non-blocking.</summary>
+    public readonly record struct JobPipes(int Stdout, int Stderr, int Commands, int Replies);
+
+    /// <summary>Spawns path with args; extra environment entries are added to the base
+    /// ones. Returns the pid (0 on failure, with errno set).</summary>
+    public int Start(string path, string[] args, IReadOnlyList<KeyValuePair<string, string>> extraEnvironment,
+        out JobPipes pipes, out int errno)
+    {
+        pipes = default;
+        // Daemon end first in each pair name: (ours, theirs).
+        int outR = -1, outW = -1, errR = -1, errW = -1, cmdR = -1, cmdW = -1, repR = -1, repW = -1;
+        try
+        {
+            (outR, outW) = Pipes.Create();
+            (errR, errW) = Pipes.Create();
+            (cmdR, cmdW) = Pipes.Create();
+            (repR, repW) = Pipes.Create();
+            outW = Pipes.MoveAbove(outW, 5);
+            errW = Pipes.MoveAbove(errW, 5);
+            cmdW = Pipes.MoveAbove(cmdW, 5);
+            repR = Pipes.MoveAbove(repR, 5);
+        }
+        catch (IOException e)
+        {
+            CloseAll(outR, outW, errR, errW, cmdR, cmdW, repR, repW);
+            errno = e.HResult;
+            return 0;
+        }
+
+        int pid = SpawnWith(path, args, extraEnvironment, outW, errW, cmdW, repR, out errno);
+        // The child has its copies (or does not exist): close ours of its ends.
+        CloseAll(outW, errW, cmdW, repR);
+        if (pid == 0)
+        {
+            CloseAll(outR, errR, cmdR, repW);
+            return 0;
+        }
+        Pipes.SetNonBlocking(outR);
+        Pipes.SetNonBlocking(errR);
+        Pipes.SetNonBlocking(cmdR);
+        Pipes.SetNonBlocking(repW);
+        pipes = new JobPipes(outR, errR, cmdR, repW);
+        return pid;
+    }
+
+    private int SpawnWith(string path, string[] args, IReadOnlyList<KeyValuePair<string, string>> extra,
+        int outW, int errW, int cmdW, int repR, out int errno)
+    {
+        // One arena holds every string we pass; pointers into it go into argv and envp.
+        var arena = new MemoryStream();
+        var argOffsets = new int[args.Length + 1];
+        argOffsets[0] = Append(arena, path);
+        for (int i = 0; i < args.Length; i++) argOffsets[i + 1] = Append(arena, args[i]);
+        var envOffsets = new int[extra.Count];
+        for (int i = 0; i < extra.Count; i++) envOffsets[i] = Append(arena, $"{extra[i].Key}={extra[i].Value}");
+        byte[] bytes = arena.GetBuffer();
+
+        int envCount = _baseEnvironment.Length + extra.Count;
+        var argv = new nint[argOffsets.Length + 1];
+        var envp = new nint[envCount + 1];
+        _baseEnvironment.CopyTo(envp, 0);
+        void* actions = NativeMemory.AllocZeroed(Spawn.FileActionsSize);
+        try
+        {
+            fixed (byte* arenaPtr = bytes)
+            fixed (byte* root = _root)
+            fixed (byte* devNull = DevNull)
+            fixed (nint* argvPtr = argv)
+            fixed (nint* envpPtr = envp)
+            {
+                for (int i = 0; i < argOffsets.Length; i++) argv[i] = (nint)(arenaPtr + argOffsets[i]);
+                for (int i = 0; i < extra.Count; i++) envp[_baseEnvironment.Length + i] = (nint)(arenaPtr + envOffsets[i]);
+
+                Spawn.posix_spawn_file_actions_init(actions);
+                int rc = Spawn.posix_spawn_file_actions_addopen(actions, 0, devNull, Spawn.O_RDONLY, 0);
+                rc |= Spawn.posix_spawn_file_actions_adddup2(actions, outW, 1);
+                rc |= Spawn.posix_spawn_file_actions_adddup2(actions, errW, 2);
+                rc |= Spawn.posix_spawn_file_actions_adddup2(actions, cmdW, 3);
+                rc |= Spawn.posix_spawn_file_actions_adddup2(actions, repR, 4);
+                rc |= Spawn.posix_spawn_file_actions_addclosefrom_np(actions, 5);
+                rc |= Spawn.posix_spawn_file_actions_addchdir_np(actions, root);
+                if (rc != 0)
+                {
+                    errno = Native.Errno.Last != 0 ? Native.Errno.Last : 12; // ENOMEM
+                    return 0;
+                }
+
+                int result = Spawn.posix_spawn(out int pid, (byte*)argv[0], actions, _attr, (byte**)argvPtr, (byte**)envpPtr);
+                errno = result;
+                return result == 0 ? pid : 0;
+            }
+        }
+        finally
+        {
+            Spawn.posix_spawn_file_actions_destroy(actions);
+            NativeMemory.Free(actions);
+        }
+    }
+
+    private static int Append(MemoryStream arena, string s)
+    {
+        int offset = (int)arena.Length;
+        var bytes = Encoding.UTF8.GetBytes(s);
+        arena.Write(bytes);
+        arena.WriteByte(0);
+        return offset;
+    }
+
+    private static byte[] NullTerminated(string s)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, bytes);
+        return bytes;
+    }
+
+    private static void CloseAll(params int[] fds)
+    {
+        foreach (int fd in fds) if (fd >= 0) Syscall.close(fd);
+    }
+
+    private static void Check(int rc, string what)
+    {
+        if (rc != 0) throw new IOException($"{what}: {Native.Errno.Text(rc)}");
+    }
+
+    public void Dispose()
+    {
+        Spawn.posix_spawnattr_destroy(_attr);
+        NativeMemory.Free(_attr);
+    }
+}

@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Chaqum;
+using Chaqum.Logging;
+using Chaqum.Protocol;
+using Chaqum.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Extensions.Logging;
+
+
+
+/// <summary>chaqum [OPTIONS] TREE [ARG...]: runs one daemon for one job tree.</summary>
+public static partial class Program
+{
+    public static string Version =>
+        typeof(Program).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0";
+
+    public static async Task<int> Main(string[] args)
+    {
+        var cli = new DaemonCommandLine();
+        var (ownArgs, entryArgs) = cli.SplitAtTree(args);
+        var parsed = cli.Root.Parse(ownArgs);
+        if (parsed.Errors.Count > 0 || parsed.Action is not null)
+        {
+            if (parsed.Errors.Count == 0) return parsed.Invoke(); // --help, --version
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"chaqum: {error.Message}");
+            Console.Error.WriteLine("Try 'chaqum --help' for more information.");
+            return 2;
+        }
+
+        DaemonOptions options;
+        JobTree tree;
+        ScriptPath entry;
+        try
+        {
+            options = cli.Options(parsed, entryArgs);
+            tree = JobTree.Open(options.TreePath);
+            try { entry = tree.Resolve(options.Entry); }
+            catch (ProtocolException e) { throw new ArgumentException($"entry job: {e.Message} in {tree.Root}"); }
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"chaqum: {e.Message}");
+            return 1;
+        }
+
+        using var serilog = DaemonLog.Create(options.Verbosity, options.LogFile);
+        using var loggers = new SerilogLoggerFactory(serilog);
+        using var daemon = new Daemon(options, tree, entry, loggers, new JobOutputLog(serilog));
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = Array.Empty<string>() });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddSerilog(serilog);
+        builder.Services.AddSingleton(daemon);
+        builder.Services.AddHostedService<JobManagerService>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Grace + TimeSpan.FromSeconds(30));
+        using var host = builder.Build();
+
+        // SIGTERM/SIGINT: orderly stop (a second one kills at once). We handle them
+        // ourselves and cancel the default action, so the runtime does not just exit.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            daemon.Stop();
+        }
+
+        await host.RunAsync();
+        return daemon.ExitCode;
+    }
+}
+
+/// <summary>The daemon as a hosted service: starts with the host, and stops the host when
+/// it has nothing left to do.</summary>
+public sealed class JobManagerService(Daemon daemon, IHostApplicationLifetime lifetime) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        daemon.Completion.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+        daemon.Start();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        daemon.Stop();
+        await daemon.Completion.WaitAsync(cancellationToken);
+    }
+}
+
+/// <summary>The daemon's command line (System.CommandLine). Options come before TREE;
+/// everything after TREE goes to the entry job untouched, even words starting with '-'.</summary>
+public sealed class DaemonCommandLine
+{
+    public readonly Option<string> Entry = new("--entry", "-e")
+    {
+        Description = "Name of the entry job script, relative to the tree",
+        DefaultValueFactory = _ => "init",
+        HelpName = "NAME",
+    };
+
+    public readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "More log output: -v shows debug events, -vv everything",
+    };
+
+    public readonly Option<double> Grace = new("--grace")
+    {
+        Description = "Seconds between SIGTERM and SIGKILL when jobs are killed",
+        DefaultValueFactory = _ => 10,
+        HelpName = "SECONDS",
+    };
+
+    public readonly Option<string?> LogFile = new("--log-file")
+    {
+        Description = "Also log to this file (rotated daily and at 256 MB)",
+        HelpName = "PATH",
+    };
+
+    public readonly Option<string?> StateDir = new("--state-dir")
+    {
+        Description = "Directory for durable state (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/chaqum/KEY, else ~/.local/state/chaqum/KEY)",
+        HelpName = "DIR",
+    };
+
+    public readonly Argument<string> Tree = new("TREE") { Description = "The job tree: a directory of executable job scripts" };
+
+    public readonly Argument<string[]> Args = new("ARG")
+    {
+        Description = "Arguments for the entry job",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    public RootCommand Root { get; }
+
+    public DaemonCommandLine()
+    {
+        Root = new RootCommand("chaqum: the job manager for chaotic job queues. Runs the tree's entry job and " +
+            "every job it enqueues, answering their commands on fds 3 and 4, until nothing is left to do.")
+        {
+            Entry, Verbose, Grace, LogFile, StateDir, Tree, Args,
+        };
+    }
+
+    /// <summary>Splits the arguments after TREE off, so the parser never sees them.</summary>
+    public (string[] Own, string[] Entry) SplitAtTree(string[] args)
+    {
+        var valued = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var option in Root.Options)
+        {
+            if (option.Arity.MaximumNumberOfValues == 0) continue;
+            valued.Add(option.Name);
+            foreach (var alias in option.Aliases) valued.Add(alias);
+        }
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a == "--")
+                return i + 1 < args.Length ? (args[..(i + 2)], args[(i + 2)..]) : (args, Array.Empty<string>());
+            if (a.Length > 1 && a[0] == '-')
+            {
+                if (valued.Contains(a)) i++; // its value is the next word
+                continue;
+            }
+            return (args[..(i + 1)], args[(i + 1)..]);
+        }
+        return (args, Array.Empty<string>());
+    }
+
+    public DaemonOptions Options(ParseResult parsed, string[] entryArgs)
+    {
+        double grace = parsed.GetValue(Grace);
+        if (double.IsNaN(grace) || grace < 0 || grace > 86400)
+            throw new ArgumentException($"--grace: {grace.ToString(CultureInfo.InvariantCulture)} is not between 0 and 86400 seconds");
+        int verbosity = parsed.Tokens.Count(t => t.Value is "-v" or "--verbose");
+        return new DaemonOptions
+        {
+            TreePath = parsed.GetValue(Tree)!,
+            Entry = parsed.GetValue(Entry) ?? "init",
+            Arguments = (parsed.GetValue(Args) ?? Array.Empty<string>()).Concat(entryArgs).ToArray(),
+            Verbosity = verbosity,
+            Grace = TimeSpan.FromSeconds(grace),
+            LogFile = parsed.GetValue(LogFile),
+            StateDir = parsed.GetValue(StateDir),
+        };
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text;
+using Chaqum.Client;
+using Chaqum.Scheduling;
+
+namespace Chaqum.Protocol;
+
+/// <summary>One command in progress: who sent it, what it says, and how to answer. Each
+/// call is answered exactly once: Ok, Refuse, TimedOut or Message.</summary>
+public sealed class CommandCall
+{
+    private readonly JobConnection _connection;
+    private Action? _onCancel;
+
+    internal CommandCall(JobConnection connection, string verb, string line, ParsedOptions options)
+    {
+        _connection = connection;
+        Verb = verb;
+        Line = line;
+        Options = options;
+    }
+
+    public string Verb { get; }
+    public string Line { get; }
+    public ParsedOptions Options { get; }
+    public IReadOnlyList<string> Operands => Options.Operands;
+    /// <summary>The job that sent the command (its fd 3).</summary>
+    public Job Caller => _connection.Job;
+    public JobConnection Connection => _connection;
+    public bool Answered { get; private set; }
+    internal string? PayloadRefusal { get; set; }
+
+    /// <summary>"S" followed by the words, quoted where needed.</summary>
+    public void Ok(IEnumerable<string> words)
+    {
+        var sb = new StringBuilder("S");
+        foreach (var w in words) sb.Append(' ').Append(ShellWords.Quote(w));
+        Answer(sb.Append('\n').ToString());
+    }
+
+    public void Ok(params string[] words) => Ok((IEnumerable<string>)words);
+
+    /// <summary>"E reason"; the reason is logged with the job's id.</summary>
+    public void Refuse(string reason)
+    {
+        if (Answered) return;
+        Answered = true;
+        _onCancel = null;
+        _connection.Refuse(Encoding.UTF8.GetBytes(Line), reason.ReplaceLineEndings(" "));
+        _connection.Complete(this, Array.Empty<byte>());
+    }
+
+    /// <summary>"T": recvmsg found nothing in time.</summary>
+    public void TimedOut() => Answer("T\n");
+
+    /// <summary>recvmsg's answer: "S LENGTH", LF, the bytes, LF.</summary>
+    public void Message(byte[] data)
+    {
+        if (Answered) return;
+        Answered = true;
+        _onCancel = null;
+        var header = Encoding.ASCII.GetBytes($"S {data.Length}\n");
+        var reply = new byte[header.Length + data.Length + 1];
+        header.CopyTo(reply, 0);
+        data.CopyTo(reply, header.Length);
+        reply[^1] = (byte)'\n';
+        _connection.Complete(this, reply);
+    }
+
+    private void Answer(string line)
+    {
+        if (Answered) return;
+        Answered = true;
+        _onCancel = null;
+        _connection.Complete(this, Encoding.UTF8.GetBytes(line));
+    }
+
+    /// <summary>What to undo (waiters, timers) if the call is abandoned unanswered.</summary>
+    public void OnCancel(Action undo) => _onCancel = undo;
+
+    internal void Cancel()
+    {
+        if (Answered) return;
+        Answered = true;
+        var undo = _onCancel;
+        _onCancel = null;
+        undo?.Invoke();
+    }
+}

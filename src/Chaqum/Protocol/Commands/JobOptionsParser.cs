@@ -1,0 +1,67 @@
+using Chaqum.Scheduling;
+
+namespace Chaqum.Protocol.Commands;
+
+/// <summary>The option letters shared by enqueue, repeat and group.</summary>
+public static class JobOptionsParser
+{
+    /// <summary>Group limits from -m -c -l -M -P (values already classified for -c).</summary>
+    public static GroupLimits Limits(ParsedOptions o, IEnumerable<string>? cpuValues = null)
+    {
+        double? cpu = null;
+        foreach (var v in cpuValues ?? o.All('c')) cpu = Values.CpuShare(v);
+        return new GroupLimits
+        {
+            MaxProcs = o.Get('m') is { } m ? Values.NonNegativeInt(m, "-m (max processes)") : null,
+            MaxCpu = cpu,
+            MaxLoad = o.Get('l') is { } l ? Values.NonNegative(l, "-l (max load)") : null,
+            MinMemory = o.Get('M') is { } mem ? Values.Size(mem, "-M (min memory)") : null,
+            MaxPressure = o.Get('P') is { } p ? Pressure(p) : null,
+        };
+    }
+
+    private static double Pressure(string text)
+    {
+        double v = Values.NonNegative(text, "-P (max CPU pressure)");
+        if (v > 100) throw new ProtocolException($"-P (max CPU pressure): {text} is above 100%");
+        return v;
+    }
+
+    /// <summary>Per-job options from -t -r -k -F.</summary>
+    public static JobOptions Options(ParsedOptions o)
+    {
+        TimeSpan? timeout = null;
+        if (o.Get('t') is { } t)
+        {
+            var span = Values.Seconds(t, "-t (timeout)");
+            if (span > TimeSpan.Zero) timeout = span;
+        }
+        string? key = o.Get('k');
+        if (key is { Length: 0 }) throw new ProtocolException("-k (key): empty key");
+        return new JobOptions
+        {
+            Timeout = timeout,
+            Retries = o.Get('r') is { } r ? Values.NonNegativeInt(r, "-r (retries)") : 0,
+            Key = key,
+            Forget = o.Has('F'),
+        };
+    }
+
+    public static int Priority(ParsedOptions o) => o.Get('p') is { } p ? Values.Int(p, "-p (priority)") : 0;
+
+    public static string? Group(ParsedOptions o)
+    {
+        var g = o.Get('g');
+        if (g is { Length: 0 }) throw new ProtocolException("-g (group): empty group name");
+        return g;
+    }
+
+    /// <summary>The script operand, resolved inside the tree.</summary>
+    public static ScriptPath Script(JobTree tree, CommandCall call)
+    {
+        if (call.Operands.Count == 0) throw new ProtocolException("missing SCRIPT operand");
+        return tree.Resolve(call.Operands[0]);
+    }
+
+    public static string[] Arguments(CommandCall call) => call.Operands.Skip(1).ToArray();
+}

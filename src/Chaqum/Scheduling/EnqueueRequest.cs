@@ -1,0 +1,29 @@
+namespace Chaqum.Scheduling;
+
+/// <summary>Everything an enqueue (or a repeat firing) asks for.</summary>
+public sealed record EnqueueRequest(ScriptPath Script, string[] Args)
+{
+    public Job? Parent { get; init; }
+    public Job? Owner { get; init; }
+    public Repeats.Repeat? Repeat { get; init; }
+    public string? GroupName { get; init; }
+    public GroupLimits Limits { get; init; } = GroupLimits.Unchanged;
+    public JobOptions Options { get; init; } = JobOptions.Default;
+    public int Priority { get; init; }
+    public IReadOnlyList<string> Dependencies { get; init; } = Array.Empty<string>();
+    /// <summary>Overrides the SCRIPT/N id (the entry job is called by its script name).</summary>
+    public string? Id { get; init; }
+}
+
+/// <summary>What a repeat registration asks for.</summary>
+public sealed record RepeatRequest(ScriptPath Script, string[] Args, string Schedule)
+{
+    public TimeSpan? Every { get; init; }
+    public Repeats.ICronSchedule? Cron { get; init; }
+    public Job? Owner { get; init; }
+    public string? GroupName { get; init; }
+    public GroupLimits Limits { get; init; } = GroupLimits.Unchanged;
+    public JobOptions Options { get; init; } = JobOptions.Default;
+    public int Priority { get; init; }
+    public bool AllowOverlap { get; init; }
+}

@@ -1,0 +1,79 @@
+using Chaqum.Scheduling.Barriers;
+
+namespace Chaqum.Scheduling;
+
+/// <summary>
+/// A named set of jobs sharing limits: at most MaxProcs running (0 = unlimited) and
+/// barriers on the machine's load that hold back new starts. Created on first mention;
+/// limits given later replace earlier ones (the latest values win). Jobs enqueued
+/// without -g belong to the unnamed group, which has no limits.
+/// </summary>
+public sealed class Group
+{
+    public Group(string name) => Name = name;
+
+    public string Name { get; }
+    public bool IsDefault => Name.Length == 0;
+    public int MaxProcs { get; set; }
+    public BarrierSet Barriers { get; set; } = BarrierSet.None;
+    public bool Paused { get; set; }
+
+    public int Running { get; internal set; }
+    public Slots Slots { get; } = new();
+
+    /// <summary>Set after a barrier-gated start: the next one waits for a fresh load sample,
+    /// so a herd cannot overshoot before the figures can show its effect.</summary>
+    public bool AwaitingFreshSample { get; set; }
+
+    /// <summary>Why the head of the queue is not starting, for operators; null if it could.</summary>
+    public string? HeldBy { get; set; }
+
+    /// <summary>Higher priority first, then first come first served.</summary>
+    private readonly SortedSet<Job> _queue = new(QueueOrder.Instance);
+
+    public int QueuedCount => _queue.Count;
+    public IEnumerable<Job> Queued => _queue;
+    public Job? Head => _queue.Count > 0 ? _queue.Min : null;
+
+    internal void Enqueue(Job job) => _queue.Add(job);
+    internal bool Dequeue(Job job) => _queue.Remove(job);
+
+    /// <summary>Changes a queued job's priority, keeping the queue ordered.</summary>
+    internal void Reprioritise(Job job, int priority)
+    {
+        bool queued = _queue.Remove(job);
+        job.Priority = priority;
+        if (queued) _queue.Add(job);
+    }
+
+    /// <summary>Set while the group waits out a transient spawn failure.</summary>
+    internal Chaqum.EventLoop.ITimerHandle? SpawnBackoff { get; set; }
+
+    public bool HasCapacity => MaxProcs == 0 || Running < MaxProcs;
+
+    public string Label => IsDefault ? "-" : Name;
+
+    private sealed class QueueOrder : IComparer<Job>
+    {
+        public static readonly QueueOrder Instance = new();
+        public int Compare(Job? a, Job? b)
+        {
+            if (ReferenceEquals(a, b)) return 0;
+            int byPriority = b!.Priority.CompareTo(a!.Priority);
+            return byPriority != 0 ? byPriority : a.Number.CompareTo(b.Number);
+        }
+    }
+}
+
+/// <summary>Limits as given on one command: null means "leave as it is".</summary>
+public sealed record GroupLimits
+{
+    public static readonly GroupLimits Unchanged = new();
+    public int? MaxProcs { get; init; }
+    public double? MaxCpu { get; init; }
+    public double? MaxLoad { get; init; }
+    public long? MinMemory { get; init; }
+    public double? MaxPressure { get; init; }
+
+    public bool IsEmpty => MaxProcs is null && MaxCpu is null && MaxLoad is null && MinMemory is null && MaxPressure is null;
+}

@@ -1,0 +1,117 @@
+using Chaqum.EventLoop;
+using Chaqum.Scheduling.Repeats;
+
+namespace Chaqum.Scheduling;
+
+/// <summary>Who asked for a job to be killed: decides whether a failed run is retried.</summary>
+public enum KillSource { None, Command, Operator, Shutdown, Timeout }
+
+/// <summary>
+/// One job: a script of the tree with its arguments, from enqueue to end. Owned by the
+/// scheduler and touched only on the loop thread. Kept small: 100 000 of them may wait
+/// in a queue at once.
+/// </summary>
+public sealed class Job
+{
+    public Job(string id, long number, ScriptPath script, string[] args, Job? parent, Group group, JobOptions options)
+    {
+        Id = id;
+        Number = number;
+        Script = script;
+        Args = args;
+        Parent = parent;
+        Group = group;
+        Options = options;
+    }
+
+    public string Id { get; }
+    /// <summary>The N of SCRIPT/N: orders first-come-first-served within a priority.</summary>
+    public long Number { get; }
+    public ScriptPath Script { get; }
+    public string[] Args { get; }
+    /// <summary>The job that enqueued this one; null for the entry job and repeats.</summary>
+    public Job? Parent { get; }
+    /// <summary>For repeat firings: the job that registered the repeat (for kill permission).</summary>
+    public Job? Owner { get; init; }
+    public Repeat? Repeat { get; init; }
+    public Group Group { get; }
+    public JobOptions Options { get; }
+    public int Priority { get; set; }
+
+    public JobState State { get; internal set; } = JobState.Pending;
+    public int Attempt { get; internal set; }
+    public int Pid { get; internal set; }
+    public int Slot { get; internal set; } = -1;
+    public bool Paused { get; internal set; }
+
+    public DateTimeOffset EnqueuedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; internal set; }
+    public DateTimeOffset? EndedAt { get; internal set; }
+    /// <summary>Monotonic start of the current attempt, for runtimes and timeouts.</summary>
+    public TimeSpan StartedMono { get; internal set; }
+
+    public JobStatus Status { get; internal set; } = JobStatus.NeverRan;
+    public Outcome Outcome { get; internal set; }
+    public string? EndReason { get; internal set; }
+    public ResourceUsage Usage { get; internal set; }
+    public KillSource KillSource { get; internal set; }
+
+    /// <summary>Whether wait can still fetch the result once it has ended.</summary>
+    public bool ResultRetained { get; internal set; }
+    public bool ParentGone { get; internal set; }
+
+    internal ITimerHandle? Timer { get; set; }
+    internal ITimerHandle? EscalationTimer { get; set; }
+    internal int PendingDependencies { get; set; }
+    /// <summary>The supervisor's handle on the running process (pipes, connection).</summary>
+    public object? Process { get; set; }
+
+    private List<Action<Job>>? _finishWatchers;
+    private List<Job>? _children;
+
+    public IReadOnlyList<Job> Children => (IReadOnlyList<Job>?)_children ?? Array.Empty<Job>();
+
+    internal void AddChild(Job child) => (_children ??= new()).Add(child);
+    internal void RemoveChild(Job child) => _children?.Remove(child);
+
+    /// <summary>Calls back once when the job ends (or at once if it has).</summary>
+    public void OnFinished(Action<Job> watcher)
+    {
+        if (State.IsFinished()) { watcher(this); return; }
+        (_finishWatchers ??= new()).Add(watcher);
+    }
+
+    public void RemoveFinishWatcher(Action<Job> watcher) => _finishWatchers?.Remove(watcher);
+
+    internal void NotifyFinished()
+    {
+        var watchers = _finishWatchers;
+        _finishWatchers = null;
+        if (watchers is null) return;
+        foreach (var w in watchers) w(this);
+    }
+
+    /// <summary>True when this job was enqueued, directly or indirectly, by the ancestor.
+    /// A repeat's firings count as enqueued by the job that registered the repeat.</summary>
+    public bool IsDescendantOf(Job ancestor)
+    {
+        for (var j = Parent ?? Owner; j is not null; j = j.Parent ?? j.Owner)
+            if (ReferenceEquals(j, ancestor)) return true;
+        return false;
+    }
+
+    public override string ToString() => Id;
+}
+
+/// <summary>What enqueue said about a job, besides its group.</summary>
+public sealed record JobOptions
+{
+    public static readonly JobOptions Default = new();
+    public TimeSpan? Timeout { get; init; }
+    public int Retries { get; init; }
+    public string? Key { get; init; }
+    public bool Forget { get; init; }
+}
+
+/// <summary>A script inside the tree: the relative path used in ids, and the path we exec.</summary>
+public sealed record ScriptPath(string Relative, string Absolute);

@@ -1,0 +1,118 @@
+using Chaqum.Scheduling.Barriers;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum.Scheduling;
+
+/// <summary>Groups, process caps, slots and load barriers.</summary>
+public sealed partial class Scheduler
+{
+    private readonly Dictionary<string, Group> _groups = new();
+    private readonly Group _defaultGroup;
+    private readonly LoadSampler _sampler;
+    /// <summary>Groups whose head is held only by a barrier: they need load samples.</summary>
+    private readonly HashSet<Group> _barrierWaiting = new();
+
+    public IEnumerable<Group> Groups => _groups.Values;
+    public Group DefaultGroup => _defaultGroup;
+    public LoadSampler Sampler => _sampler;
+
+    public Group? FindGroup(string name) => _groups.GetValueOrDefault(name);
+
+    /// <summary>Creates the group on first mention and applies any limits given (the
+    /// latest values win). A raised limit may let queued jobs start at once.</summary>
+    public Group UpdateGroup(string name, GroupLimits limits)
+    {
+        var group = GroupFor(name, limits);
+        Pump(group);
+        return group;
+    }
+
+    private Group GroupFor(string? name, GroupLimits limits)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            if (!limits.IsEmpty) throw new SchedulingException("group limits need a group (-g GROUP)");
+            return _defaultGroup;
+        }
+        if (!_groups.TryGetValue(name, out var group))
+        {
+            group = new Group(name);
+            _groups[name] = group;
+        }
+        if (!limits.IsEmpty)
+        {
+            if (limits.MaxProcs is { } m) group.MaxProcs = m;
+            group.Barriers = group.Barriers.With(limits);
+            _log.LogDebug("group {Group}: max {Max}, barriers {Barriers}", name, group.MaxProcs, group.Barriers);
+        }
+        return group;
+    }
+
+    /// <summary>Starts queued jobs of a group while its cap, its barriers and its pause
+    /// allow. A group held by its barrier never holds up another group.</summary>
+    private void Pump(Group group)
+    {
+        while (!Stopping && group.Head is { } job)
+        {
+            if (group.Paused) { group.HeldBy = "paused"; break; }
+            if (!group.HasCapacity) { group.HeldBy = $"limit of {group.MaxProcs} running reached"; break; }
+            if (group.SpawnBackoff is not null) { group.HeldBy = "spawn failed; retrying"; break; }
+            if (!group.Barriers.IsEmpty)
+            {
+                if (group.AwaitingFreshSample) { group.HeldBy = "pacing: waiting for a fresh load sample"; break; }
+                if (group.Barriers.Hold(_sampler.Latest) is { } reason) { group.HeldBy = reason; break; }
+                Start(job);
+                group.AwaitingFreshSample = true;
+                continue;
+            }
+            Start(job);
+        }
+        if (group.Head is null) group.HeldBy = null;
+
+        bool waitsOnBarrier = !Stopping && group.Head is not null && !group.Paused && group.HasCapacity
+            && !group.Barriers.IsEmpty && group.SpawnBackoff is null;
+        if (waitsOnBarrier) _barrierWaiting.Add(group);
+        else
+        {
+            _barrierWaiting.Remove(group);
+            if (group.Head is null) group.AwaitingFreshSample = false;
+        }
+
+        if (_barrierWaiting.Count > 0) _sampler.Demand();
+        else if (_sampler.Running) _sampler.Release();
+    }
+
+    private void OnLoadSample(LoadFigures figures)
+    {
+        if (figures.Error is { } error && _lastLoadError != error)
+            _log.LogWarning("load figures unreadable, barriers hold: {Error}", error);
+        _lastLoadError = figures.Error;
+        if (!figures.PressureSupported && !_warnedNoPressure && _barrierWaiting.Any(g => g.Barriers.MaxPressure is not null))
+        {
+            _warnedNoPressure = true;
+            _log.LogWarning("this kernel offers no /proc/pressure/cpu: -P barriers are ignored");
+        }
+        foreach (var group in _barrierWaiting.ToArray())
+        {
+            group.AwaitingFreshSample = false;
+            Pump(group);
+        }
+    }
+
+    private string? _lastLoadError;
+    private bool _warnedNoPressure;
+
+    public void PauseGroup(Group group, bool paused)
+    {
+        group.Paused = paused;
+        _log.LogInformation("group {Group}: {State}", group.Label, paused ? "paused" : "resumed");
+        Pump(group);
+    }
+
+    /// <summary>Moves a queued job within its group's order.</summary>
+    public void Reprioritise(Job job, int priority)
+    {
+        job.Group.Reprioritise(job, priority);
+        Pump(job.Group);
+    }
+}

@@ -1,0 +1,443 @@
+using Chaqum.EventLoop;
+using Chaqum.Native;
+using Chaqum.Scheduling.Barriers;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum.Scheduling;
+
+/// <summary>
+/// The one owner of job, group and repeat state. Everything here runs on the event-loop
+/// thread: commands, process exits, timers and load samples arrive as calls, one at a
+/// time. The process side is reached only through <see cref="IJobLauncher"/>, time only
+/// through <see cref="IClock"/> and <see cref="ITimers"/>, load only through
+/// <see cref="ILoadSource"/>, so the whole policy is unit-testable with fakes.
+///
+/// This file: enqueue, start, exit, kill, results and lifetime. Groups and barriers are
+/// in Scheduler.Groups.cs, repeats in Scheduler.Repeats.cs.
+/// </summary>
+public sealed partial class Scheduler
+{
+    private readonly SchedulerSettings _settings;
+    private readonly IClock _clock;
+    private readonly ITimers _timers;
+    private readonly IJobLauncher _launcher;
+    private readonly IJobNumbers _numbers;
+    private readonly ILogger _log;
+
+    /// <summary>Active jobs, and finished ones whose result wait may still fetch.</summary>
+    private readonly Dictionary<string, Job> _jobs = new();
+    private readonly Dictionary<string, Job> _keys = new();
+    private readonly Queue<Job> _retained = new();
+    private readonly RecentStatuses _recent;
+    private int _active;
+    private Job? _entry;
+    private bool _idleCheckPending;
+    private bool _idleRaised;
+
+    public Scheduler(SchedulerSettings settings, IClock clock, ITimers timers, ILoadSource load,
+        IJobLauncher launcher, IJobNumbers numbers, ILogger log)
+    {
+        _settings = settings;
+        _clock = clock;
+        _timers = timers;
+        _launcher = launcher;
+        _numbers = numbers;
+        _log = log;
+        _recent = new RecentStatuses(settings.RecentStatuses);
+        _sampler = new LoadSampler(load, timers, settings.SamplePeriod, OnLoadSample);
+        _defaultGroup = new Group("");
+    }
+
+    public SchedulerSettings Settings => _settings;
+
+    /// <summary>A job started (its pid is known).</summary>
+    public event Action<Job>? JobStarted;
+    /// <summary>An attempt ended, whether or not the job will be retried.</summary>
+    public event Action<Job, JobStatus>? AttemptEnded;
+    /// <summary>A job ended for good.</summary>
+    public event Action<Job>? JobFinished;
+    /// <summary>Nothing is left to do: the daemon may exit. Raised once.</summary>
+    public event Action? Idle;
+
+    public bool Stopping { get; private set; }
+    public Job? Entry => _entry;
+    public int ActiveCount => _active;
+    public IEnumerable<Job> Jobs => _jobs.Values;
+
+    public Job? Find(string id) => _jobs.GetValueOrDefault(id);
+
+    /// <summary>Enqueues the entry job, called by its script name.</summary>
+    public Job EnqueueEntry(ScriptPath script, string[] args)
+    {
+        _entry = Enqueue(new EnqueueRequest(script, args) { Id = script.Relative });
+        return _entry;
+    }
+
+    /// <summary>Creates a job (or finds the one holding its key) and starts it when its
+    /// group and dependencies allow.</summary>
+    /// <exception cref="SchedulingException">The request cannot be honoured.</exception>
+    public Job Enqueue(EnqueueRequest request)
+    {
+        if (Stopping) throw new SchedulingException("the daemon is shutting down");
+
+        if (request.Options.Key is { } key && _keys.TryGetValue(key, out var holder))
+        {
+            _log.LogDebug("{Job}: key {Key} already queued or running; enqueue answered with it", holder.Id, key);
+            return holder;
+        }
+
+        // Resolve dependencies first: an unknown id refuses the whole enqueue.
+        var dependencies = new List<Job>();
+        string? failedDependency = null;
+        foreach (var depId in request.Dependencies)
+        {
+            if (_jobs.TryGetValue(depId, out var dep))
+            {
+                if (dep.State.IsActive()) dependencies.Add(dep);
+                else if (!dep.Status.Succeeded) failedDependency ??= $"dependency {dep.Id} ended with {dep.Status}";
+            }
+            else if (_recent.TryGet(depId, out var status))
+            {
+                if (!status.Succeeded) failedDependency ??= $"dependency {depId} ended with {status}";
+            }
+            else
+            {
+                throw new SchedulingException($"unknown job id '{depId}' for -a");
+            }
+        }
+
+        var group = GroupFor(request.GroupName, request.Limits);
+        long number = _numbers.Next();
+        string id = request.Id ?? $"{request.Script.Relative}/{number}";
+        var job = new Job(id, number, request.Script, request.Args, request.Parent, group, request.Options)
+        {
+            Owner = request.Owner,
+            Repeat = request.Repeat,
+            EnqueuedAt = _clock.WallNow,
+            Priority = request.Priority,
+        };
+        _jobs[id] = job;
+        _active++;
+        request.Parent?.AddChild(job);
+        if (request.Options.Key is { } k) _keys[k] = job;
+        _log.LogDebug("{Job}: enqueued{Group}", id, group.IsDefault ? "" : " in group " + group.Name);
+
+        if (failedDependency is not null)
+        {
+            Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.DependencyFailed, failedDependency);
+            return job;
+        }
+
+        if (dependencies.Count > 0)
+        {
+            job.PendingDependencies = dependencies.Count;
+            foreach (var dep in dependencies) dep.OnFinished(d => DependencyEnded(job, d));
+            return job;
+        }
+
+        JobStates.Move(job, JobState.Queued);
+        group.Enqueue(job);
+        Pump(group);
+        return job;
+    }
+
+    private void DependencyEnded(Job job, Job dependency)
+    {
+        if (job.State != JobState.Pending) return;
+        if (!dependency.Status.Succeeded)
+        {
+            Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.DependencyFailed,
+                $"dependency {dependency.Id} ended with {dependency.Status}");
+            return;
+        }
+        if (--job.PendingDependencies > 0) return;
+        JobStates.Move(job, JobState.Queued);
+        job.Group.Enqueue(job);
+        Pump(job.Group);
+    }
+
+    /// <summary>Spawns the head of a group's queue. Called by Pump only.</summary>
+    private void Start(Job job)
+    {
+        var group = job.Group;
+        group.Dequeue(job);
+        JobStates.Move(job, JobState.Starting);
+        job.Attempt++;
+        job.KillSource = KillSource.None;
+        if (group.MaxProcs > 0) job.Slot = group.Slots.Take();
+        group.Running++;
+
+        var result = _launcher.Launch(job);
+        if (!result.Ok)
+        {
+            group.Running--;
+            group.Slots.Release(job.Slot);
+            job.Slot = -1;
+            job.Attempt--;
+            if (result.Transient && !Stopping)
+            {
+                // Out of processes or descriptors: keep the job, try again shortly.
+                _log.LogWarning("{Job}: spawn failed ({Error}); trying again in {Delay}s", job.Id, result.Error, _settings.SpawnRetryDelay.TotalSeconds);
+                JobStates.Move(job, JobState.Queued);
+                group.Enqueue(job);
+                group.SpawnBackoff = _timers.After(_settings.SpawnRetryDelay, () => { group.SpawnBackoff = null; Pump(group); });
+                return;
+            }
+            Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.SpawnFailed, $"spawn failed: {result.Error}");
+            return;
+        }
+
+        job.Pid = result.Pid;
+        JobStates.Move(job, JobState.Running);
+        job.StartedAt = _clock.WallNow;
+        job.StartedMono = _clock.Now;
+        if (job.Options.Timeout is { } timeout)
+        {
+            int attempt = job.Attempt;
+            job.Timer = _timers.After(timeout, () => TimedOut(job, attempt));
+        }
+        _log.LogInformation("{Job}: started, pid {Pid}{Attempt}{Slot}", job.Id, job.Pid,
+            job.Attempt > 1 ? $", attempt {job.Attempt}" : "",
+            job.Slot >= 0 ? $", slot {job.Slot}" : "");
+        JobStarted?.Invoke(job);
+    }
+
+    private void TimedOut(Job job, int attempt)
+    {
+        if (job.State != JobState.Running || job.Attempt != attempt) return;
+        _log.LogWarning("{Job}: timed out after {Timeout}s; sending SIGTERM", job.Id, job.Options.Timeout!.Value.TotalSeconds);
+        job.KillSource = KillSource.Timeout;
+        SignalWithEscalation(job, Signals.SIGTERM);
+    }
+
+    /// <summary>The job's process has been reaped.</summary>
+    public void OnExited(Job job, JobStatus status, ResourceUsage usage)
+    {
+        if (job.State != JobState.Running) return;
+        var group = job.Group;
+        group.Running--;
+        group.Slots.Release(job.Slot);
+        job.Slot = -1;
+        job.Timer?.Cancel();
+        job.Timer = null;
+        job.EscalationTimer?.Cancel();
+        job.EscalationTimer = null;
+        job.Usage = usage;
+        job.Status = status;
+        job.Pid = 0;
+        AttemptEnded?.Invoke(job, status);
+        var runtime = _clock.Now - job.StartedMono;
+
+        bool retryable = job.KillSource is KillSource.None or KillSource.Timeout;
+        if (!status.Succeeded && retryable && job.Attempt <= job.Options.Retries && !Stopping)
+        {
+            var delay = RetryDelay(job.Attempt);
+            _log.LogWarning("{Job}: attempt {Attempt} ended with {Status} after {Runtime}; retrying in {Delay}s",
+                job.Id, job.Attempt, status, Format(runtime), delay.TotalSeconds);
+            JobStates.Move(job, JobState.Retrying);
+            job.Timer = _timers.After(delay, () => RetryDue(job));
+        }
+        else
+        {
+            var outcome = status.Succeeded ? Outcome.Exited
+                : job.KillSource == KillSource.Timeout ? Outcome.TimedOut
+                : job.KillSource != KillSource.None ? Outcome.Killed
+                : status.Signal is not null ? Outcome.Killed
+                : Outcome.Failed;
+            Finish(job, JobState.Done, status, outcome, $"{status} after {Format(runtime)}");
+        }
+        Pump(group);
+    }
+
+    /// <summary>Exponential backoff: 1 s, 2 s, 4 s ... capped at 5 minutes.</summary>
+    public TimeSpan RetryDelay(int attempt)
+    {
+        double seconds = _settings.RetryBase.TotalSeconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+        return TimeSpan.FromSeconds(Math.Min(seconds, _settings.RetryCap.TotalSeconds));
+    }
+
+    private void RetryDue(Job job)
+    {
+        if (job.State != JobState.Retrying) return;
+        job.Timer = null;
+        JobStates.Move(job, JobState.Queued);
+        job.Group.Enqueue(job);
+        Pump(job.Group);
+    }
+
+    /// <summary>Kills a job: a queued one is cancelled, a running one gets the signal on
+    /// its process group and, unless it dies within the grace period, SIGKILL.</summary>
+    public void Kill(Job job, int signal, KillSource source)
+    {
+        switch (job.State)
+        {
+            case JobState.Pending:
+            case JobState.Queued:
+                job.Group.Dequeue(job);
+                Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.Cancelled, $"cancelled before start ({Describe(source)})");
+                Pump(job.Group);
+                break;
+            case JobState.Retrying:
+                job.Timer?.Cancel();
+                job.Timer = null;
+                job.KillSource = source;
+                Finish(job, JobState.Done, job.Status, Outcome.Killed, $"retries cancelled ({Describe(source)}); last attempt: {job.Status}");
+                break;
+            case JobState.Running:
+                if (source != KillSource.Timeout || job.KillSource == KillSource.None) job.KillSource = source;
+                _log.LogInformation("{Job}: sending {Signal} ({Source})", job.Id, Signals.Name(signal), Describe(source));
+                SignalWithEscalation(job, signal);
+                break;
+        }
+    }
+
+    private void SignalWithEscalation(Job job, int signal)
+    {
+        _launcher.Signal(job, signal);
+        if (signal == Signals.SIGKILL || job.EscalationTimer is not null) return;
+        int attempt = job.Attempt;
+        job.EscalationTimer = _timers.After(_settings.Grace, () =>
+        {
+            job.EscalationTimer = null;
+            if (job.State != JobState.Running || job.Attempt != attempt) return;
+            _log.LogWarning("{Job}: still running {Grace}s after {Signal}; sending SIGKILL", job.Id, _settings.Grace.TotalSeconds, Signals.Name(signal));
+            _launcher.Signal(job, Signals.SIGKILL);
+        });
+    }
+
+    private static string Describe(KillSource source) => source switch
+    {
+        KillSource.Command => "killjobs",
+        KillSource.Operator => "operator",
+        KillSource.Shutdown => "shutdown",
+        KillSource.Timeout => "timeout",
+        _ => "kill",
+    };
+
+    /// <summary>Ends a job for good: releases its key, keeps or drops its result, wakes
+    /// whoever waits for it, and checks whether the daemon has anything left to do.</summary>
+    private void Finish(Job job, JobState state, JobStatus status, Outcome outcome, string reason)
+    {
+        JobStates.Move(job, state);
+        job.Status = status;
+        job.Outcome = outcome;
+        job.EndReason = reason;
+        job.EndedAt = _clock.WallNow;
+        job.Timer?.Cancel();
+        job.Timer = null;
+        _active--;
+        if (job.Options.Key is { } key && _keys.TryGetValue(key, out var holder) && ReferenceEquals(holder, job))
+            _keys.Remove(key);
+        _recent.Add(job.Id, status);
+
+        var level = outcome switch
+        {
+            Outcome.Exited or Outcome.Cancelled => LogLevel.Information,
+            Outcome.Killed when job.KillSource is KillSource.Command or KillSource.Operator or KillSource.Shutdown => LogLevel.Information,
+            _ => LogLevel.Warning,
+        };
+        _log.Log(level, "{Job}: {Outcome}: {Reason}", job.Id, outcome.Word().Replace('_', ' '), reason);
+
+        // A result is kept for wait until fetched once, or until the job that enqueued it
+        // has exited; -F, the entry job and repeat firings keep none.
+        bool keep = !job.Options.Forget && job.Parent is { } parent && parent.State.IsActive();
+        if (keep)
+        {
+            job.ResultRetained = true;
+            _retained.Enqueue(job);
+            TrimRetained();
+        }
+        else
+        {
+            Drop(job);
+        }
+
+        // Children's results were kept for this job: it cannot wait for them any more.
+        foreach (var child in job.Children.ToArray())
+            if (child.ResultRetained) Drop(child);
+
+        job.NotifyFinished();
+        JobFinished?.Invoke(job);
+        ScheduleIdleCheck();
+    }
+
+    private void TrimRetained()
+    {
+        while (_retained.Count > _settings.RetainedResults)
+        {
+            var oldest = _retained.Dequeue();
+            if (oldest.ResultRetained)
+            {
+                _log.LogDebug("{Job}: result dropped unfetched (more than {Max} kept)", oldest.Id, _settings.RetainedResults);
+                Drop(oldest);
+            }
+        }
+        // Keep the queue from filling with already-fetched entries.
+        while (_retained.Count > 0 && !_retained.Peek().ResultRetained) _retained.Dequeue();
+    }
+
+    /// <summary>wait has reported the job's final status: the result is gone.</summary>
+    public void Consume(Job job)
+    {
+        if (job.State.IsActive()) return;
+        Drop(job);
+    }
+
+    private void Drop(Job job)
+    {
+        job.ResultRetained = false;
+        if (_jobs.TryGetValue(job.Id, out var known) && ReferenceEquals(known, job)) _jobs.Remove(job.Id);
+        job.Parent?.RemoveChild(job);
+    }
+
+    /// <summary>Orderly stop: no more repeats, queued jobs cancelled, running ones TERM'd
+    /// (KILL after the grace period). Idle is raised once the last one is reaped.</summary>
+    public void Shutdown()
+    {
+        if (Stopping) return;
+        Stopping = true;
+        _log.LogInformation("stopping: {Running} running, {Queued} queued, {Repeats} repeats",
+            _jobs.Values.Count(j => j.State == JobState.Running),
+            _jobs.Values.Count(j => j.State is JobState.Queued or JobState.Pending or JobState.Retrying),
+            _repeats.Count);
+        StopRepeats();
+        _sampler.Release();
+        foreach (var job in _jobs.Values.Where(j => j.State.IsActive()).OrderBy(j => j.State == JobState.Running).ToList())
+            Kill(job, Signals.SIGTERM, KillSource.Shutdown);
+        ScheduleIdleCheck();
+    }
+
+    /// <summary>Second SIGTERM: do not wait for the grace period.</summary>
+    public void KillAllNow()
+    {
+        foreach (var job in _jobs.Values.Where(j => j.State == JobState.Running).ToList())
+            _launcher.Signal(job, Signals.SIGKILL);
+    }
+
+    /// <summary>Runs the idle check after the current event has been fully handled, so a
+    /// command that a finishing job left in its pipe can still enqueue work first.</summary>
+    private void ScheduleIdleCheck()
+    {
+        if (_idleCheckPending) return;
+        _idleCheckPending = true;
+        _timers.After(TimeSpan.Zero, () =>
+        {
+            _idleCheckPending = false;
+            CheckIdle();
+        });
+    }
+
+    public bool IsIdle => _active == 0 && (_entry is null || _entry.State.IsFinished()) && (Stopping || _repeats.Count == 0);
+
+    public void CheckIdle()
+    {
+        if (_idleRaised || !IsIdle) return;
+        _idleRaised = true;
+        Idle?.Invoke();
+    }
+
+    internal static string Format(TimeSpan t) =>
+        t.TotalSeconds < 60 ? $"{t.TotalSeconds:0.###}s"
+        : t.TotalHours < 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:00}s"
+        : $"{(int)t.TotalHours}h{t.Minutes:00}m";
+}

@@ -1,0 +1,16 @@
+namespace Chaqum.Tests.Daemon;
+
+/// <summary>Snippets for job scripts that speak the raw protocol from POSIX sh.</summary>
+public static class Sh
+{
+    /// <summary>cmd LINE: sends one command line on fd 3, reads the reply from fd 4 into
+    /// $REPLY and prints it, so the test can read it from the daemon log.</summary>
+    public const string Prelude = """
+        #!/bin/sh
+        cmd() { printf '%s\n' "$1" >&3; IFS= read -r REPLY <&4; printf 'reply: %s\n' "$REPLY"; }
+        word() { _n=$1; set -- $REPLY; eval "printf '%s' \"\${$_n}\""; }
+
+        """;
+
+    public static string Script(string body) => Prelude + body.Replace("\r\n", "\n") + "\n";
+}

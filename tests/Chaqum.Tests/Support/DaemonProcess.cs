@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Chaqum.Tests.Support;
+
+/// <summary>
+/// The real chaqum daemon, started on a tree as a child of the test. Its log (stderr) is
+/// collected line by line; Dispose stops it and kills every process of the tree.
+/// </summary>
+public sealed class DaemonProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = new();
+    private readonly TaskCompletionSource _stderrDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stdoutDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string? _treeRoot;
+
+    /// <summary>The built daemon next to the test assembly.</summary>
+    public static string DaemonDll => Path.Combine(AppContext.BaseDirectory, "chaqum.dll");
+
+    private DaemonProcess(IEnumerable<string> args, string? treeRoot, IDictionary<string, string?>? env)
+    {
+        _treeRoot = treeRoot;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(DaemonDll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Remove("CHAQUM_TREE");
+        if (env is not null)
+            foreach (var (k, v) in env)
+            {
+                if (v is null) info.Environment.Remove(k);
+                else info.Environment[k] = v;
+            }
+        _process = new Process { StartInfo = info };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) { _stderrDone.TrySetResult(); return; }
+            lock (_lines) _lines.Add(e.Data);
+            TestContext.Progress.WriteLine("    | " + e.Data);
+        };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) { _stdoutDone.TrySetResult(); return; }
+            lock (_lines) _lines.Add("[stdout] " + e.Data);
+        };
+        _process.Start();
+        _process.StandardInput.Close();
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+    }
+
+    /// <summary>Starts "chaqum [options] TREE [args]" with the tree's own state directory.</summary>
+    public static DaemonProcess Start(TempTree tree, params string[] args) =>
+        Start(tree, args, null);
+
+    public static DaemonProcess Start(TempTree tree, string[] args, IDictionary<string, string?>? env, string[]? options = null)
+    {
+        var all = new List<string> { "--state-dir", tree.StateDir };
+        if (options is null || !options.Contains("--grace")) all.AddRange(new[] { "--grace", "2" });
+        if (options is not null) all.AddRange(options);
+        all.Add(tree.Root);
+        all.AddRange(args);
+        return new DaemonProcess(all, tree.Root, env);
+    }
+
+    /// <summary>Starts chaqum with exactly these arguments.</summary>
+    public static DaemonProcess Raw(params string[] args) => new(args, null, null);
+
+    public int Pid => _process.Id;
+
+    public IReadOnlyList<string> Lines
+    {
+        get { lock (_lines) return _lines.ToList(); }
+    }
+
+    public string Log => string.Join("\n", Lines);
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the daemon to exit by itself; returns its exit code.</summary>
+    public int WaitForExit(TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? Poll.Default;
+        if (!_process.WaitForExit(limit))
+            Assert.Fail($"daemon did not exit within {limit.TotalSeconds}s. Log:\n{Log}");
+        Task.WaitAll(new Task[] { _stderrDone.Task, _stdoutDone.Task }, TimeSpan.FromSeconds(5));
+        return _process.ExitCode;
+    }
+
+    /// <summary>The first log line matching the pattern, waiting for it to appear.</summary>
+    public string WaitForLine(string pattern, TimeSpan? timeout = null)
+    {
+        var regex = new Regex(pattern);
+        string? found = null;
+        Poll.Until(() => (found = Lines.FirstOrDefault(regex.IsMatch)) is not null,
+            () => $"log line /{pattern}/. Log so far:\n{Log}", timeout);
+        return found!;
+    }
+
+    public bool HasLine(string pattern) => Lines.Any(new Regex(pattern).IsMatch);
+
+    /// <summary>Lines a job printed on stdout, in order ("JOB[out] text" → "text").</summary>
+    public List<string> Output(string jobIdPattern, string stream = "out")
+    {
+        var regex = new Regex(@"^\S+ \w{3} (" + jobIdPattern + @")\[" + stream + @"\] ?(.*)$");
+        return Lines.Select(l => regex.Match(l)).Where(m => m.Success).Select(m => m.Groups[2].Value).ToList();
+    }
+
+    public void Signal(int signal) => Native.kill(_process.Id, signal);
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                Native.kill(_process.Id, 15);
+                if (!_process.WaitForExit(TimeSpan.FromSeconds(8))) _process.Kill(true);
+                _process.WaitForExit(TimeSpan.FromSeconds(5));
+            }
+        }
+        catch (InvalidOperationException) { }
+        if (_treeRoot is not null) ProcessCleanup.KillTreeProcesses(_treeRoot);
+        _process.Dispose();
+    }
+}

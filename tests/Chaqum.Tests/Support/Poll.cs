@@ -1,0 +1,31 @@
+namespace Chaqum.Tests.Support;
+
+/// <summary>Bounded waiting: poll a condition until it holds or the deadline passes. No
+/// bare sleeps as synchronisation; every wait also ends when the test is cancelled.</summary>
+public static class Poll
+{
+    public static readonly TimeSpan Default = TimeSpan.FromSeconds(20);
+
+    public static void Until(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        Until(condition, () => what, timeout);
+
+    /// <summary>As Until, with a description computed only on failure (e.g. a log so far).</summary>
+    public static void Until(Func<bool> condition, Func<string> what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Default);
+        var token = TestContext.CurrentContext.CancellationToken;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out waiting for {what()}");
+            if (token.IsCancellationRequested) Assert.Fail($"test cancelled while waiting for {what()}");
+            Thread.Sleep(20);
+        }
+    }
+
+    public static T Until<T>(Func<T?> value, string what, TimeSpan? timeout = null) where T : class
+    {
+        T? result = null;
+        Until(() => (result = value()) is not null, what, timeout);
+        return result!;
+    }
+}

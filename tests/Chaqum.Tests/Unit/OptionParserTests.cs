@@ -1,0 +1,56 @@
+using Chaqum.Protocol;
+
+namespace Chaqum.Tests.Unit;
+
+[TestFixture, CancelAfter(30_000)]
+public class OptionParserTests
+{
+    private static ParsedOptions Parse(string spec, params string[] words)
+    {
+        var parsed = OptionParser.Parse(words, 0, spec, out var error);
+        Assert.That(error, Is.Null);
+        return parsed!;
+    }
+
+    [Test]
+    public void Separate_attached_and_clustered_values()
+    {
+        var o = Parse("Fg:m:", "-F", "-g", "grp", "-m2", "--", "script", "-x");
+        Assert.That(o.Has('F'), Is.True);
+        Assert.That(o.Get('g'), Is.EqualTo("grp"));
+        Assert.That(o.Get('m'), Is.EqualTo("2"));
+        Assert.That(o.Operands, Is.EqualTo(new[] { "script", "-x" }));
+
+        var clustered = Parse("Fog:", "-Fog", "name", "s");
+        Assert.That(clustered.Has('F') && clustered.Has('o'), Is.True);
+        Assert.That(clustered.Get('g'), Is.EqualTo("name"));
+        Assert.That(clustered.Operands, Is.EqualTo(new[] { "s" }));
+    }
+
+    [Test]
+    public void Operands_start_at_the_first_non_option_or_after_double_dash()
+    {
+        Assert.That(Parse("g:", "script", "-g", "x").Operands, Is.EqualTo(new[] { "script", "-g", "x" }));
+        Assert.That(Parse("g:", "--", "--").Operands, Is.EqualTo(new[] { "--" }));
+        Assert.That(Parse("g:", "-").Operands, Is.EqualTo(new[] { "-" }));
+        Assert.That(Parse("g:").Operands, Is.Empty);
+    }
+
+    [Test]
+    public void Repeatable_options_keep_every_value_and_last_wins_for_get()
+    {
+        var o = Parse("a:t:", "-a", "x/1", "-ay/2", "-t", "1", "-t", "2");
+        Assert.That(o.All('a'), Is.EqualTo(new[] { "x/1", "y/2" }));
+        Assert.That(o.Get('t'), Is.EqualTo("2"));
+    }
+
+    [TestCase("g:", new[] { "-x" }, "unknown option -x")]
+    [TestCase("g:", new[] { "-g" }, "option -g needs a value")]
+    [TestCase("F", new[] { "-Fz" }, "unknown option -z")]
+    [TestCase("g:", new[] { "-:" }, "unknown option -:")]
+    public void Errors_name_the_option(string spec, string[] words, string message)
+    {
+        Assert.That(OptionParser.Parse(words, 0, spec, out var error), Is.Null);
+        Assert.That(error, Is.EqualTo(message));
+    }
+}
