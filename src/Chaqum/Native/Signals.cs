@@ -5,13 +5,13 @@ namespace Chaqum.Native;
 /// <summary>Signal numbers and names, and process-group delivery. kill(2) is declared here
 /// because Mono.Posix's wrapper takes its Signum enum, which cannot express signal 0 (the
 /// existence probe) or the real-time signals a job may ask for.</summary>
-internal static partial class Signals
+public static partial class Signals
 {
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 
     public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12,
-        SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19;
+        SIGSEGV = 11, SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19;
 
     private static readonly string[] Names =
     {

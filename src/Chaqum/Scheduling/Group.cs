@@ -21,9 +21,10 @@ public sealed class Group
     public int Running { get; internal set; }
     public Slots Slots { get; } = new();
 
-    /// <summary>Set after a barrier-gated start: the next one waits for a fresh load sample,
-    /// so a herd cannot overshoot before the figures can show its effect.</summary>
-    public bool AwaitingFreshSample { get; set; }
+    /// <summary>The sample number that allowed the last barrier-gated start: the next one
+    /// waits for a fresher sample, so a herd cannot overshoot before the figures can show
+    /// its effect.</summary>
+    internal long GatedAtSample { get; set; } = -1;
 
     /// <summary>Why the head of the queue is not starting, for operators; null if it could.</summary>
     public string? HeldBy { get; set; }

@@ -59,10 +59,14 @@ public sealed partial class Scheduler
             if (group.SpawnBackoff is not null) { group.HeldBy = "spawn failed; retrying"; break; }
             if (!group.Barriers.IsEmpty)
             {
-                if (group.AwaitingFreshSample) { group.HeldBy = "pacing: waiting for a fresh load sample"; break; }
-                if (group.Barriers.Hold(_sampler.Latest) is { } reason) { group.HeldBy = reason; break; }
+                if (group.GatedAtSample == _sampler.Samples)
+                {
+                    group.HeldBy = "pacing: waiting for a fresh load sample";
+                    break;
+                }
+                if (group.Barriers.Hold(_sampler.Fresh) is { } reason) { group.HeldBy = reason; break; }
+                group.GatedAtSample = _sampler.Samples;
                 Start(job);
-                group.AwaitingFreshSample = true;
                 continue;
             }
             Start(job);
@@ -72,12 +76,9 @@ public sealed partial class Scheduler
         bool waitsOnBarrier = !Stopping && group.Head is not null && !group.Paused && group.HasCapacity
             && !group.Barriers.IsEmpty && group.SpawnBackoff is null;
         if (waitsOnBarrier) _barrierWaiting.Add(group);
-        else
-        {
-            _barrierWaiting.Remove(group);
-            if (group.Head is null) group.AwaitingFreshSample = false;
-        }
+        else _barrierWaiting.Remove(group);
 
+        // Last, because the first sample is taken at once and pumps the waiting groups.
         if (_barrierWaiting.Count > 0) _sampler.Demand();
         else if (_sampler.Running) _sampler.Release();
     }
@@ -92,11 +93,7 @@ public sealed partial class Scheduler
             _warnedNoPressure = true;
             _log.LogWarning("this kernel offers no /proc/pressure/cpu: -P barriers are ignored");
         }
-        foreach (var group in _barrierWaiting.ToArray())
-        {
-            group.AwaitingFreshSample = false;
-            Pump(group);
-        }
+        foreach (var group in _barrierWaiting.ToArray()) Pump(group);
     }
 
     private string? _lastLoadError;

@@ -47,8 +47,8 @@ public sealed partial class Scheduler
         _repeats[repeat.Id] = repeat;
         if (repeat.Every is { } every) repeat.NextMono = _clock.Now + every;
         Arm(repeat);
-        _log.LogInformation("{Repeat}: {Script} every {Schedule}, next at {Next:yyyy-MM-dd HH:mm:ss}",
-            repeat.Id, repeat.Script.Relative, request.Schedule, repeat.NextAt);
+        _log.LogInformation("{Repeat}: {Script} {Schedule}, next at {Next:yyyy-MM-dd HH:mm:ss}",
+            repeat.Id, repeat.Script.Relative, Describe(repeat), repeat.NextAt);
         return repeat;
     }
 
@@ -121,6 +121,9 @@ public sealed partial class Scheduler
         }
         Arm(repeat);
     }
+
+    public static string Describe(Repeat repeat) =>
+        repeat.Every is { } every ? "every " + Interval.Format(every) : $"on cron '{repeat.Schedule}'";
 
     public bool RemoveRepeat(string id)
     {

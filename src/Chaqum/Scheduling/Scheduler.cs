@@ -44,7 +44,7 @@ public sealed partial class Scheduler
         _numbers = numbers;
         _log = log;
         _recent = new RecentStatuses(settings.RecentStatuses);
-        _sampler = new LoadSampler(load, timers, settings.SamplePeriod, OnLoadSample);
+        _sampler = new LoadSampler(load, clock, timers, settings.SamplePeriod, OnLoadSample);
         _defaultGroup = new Group("");
     }
 

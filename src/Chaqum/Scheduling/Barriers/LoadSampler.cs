@@ -4,9 +4,11 @@ namespace Chaqum.Scheduling.Barriers;
 
 /// <summary>
 /// Samples the load source once per period, but only while someone needs figures (a group
-/// has a job waiting on a barrier): an idle daemon reads nothing. The CPU share is the
-/// busy fraction between two consecutive readings, so the first figure after sampling
-/// starts is known one period later; load, memory and pressure are known at once.
+/// has a job waiting on a barrier): an idle daemon reads nothing. Samples are never closer
+/// than one period, even across a pause in demand, so "wait for a fresh sample" always
+/// means waiting for the load to have had a period to show. The CPU share is the busy
+/// fraction between two consecutive readings, so after a long pause it is known one
+/// period after sampling resumes; load, memory and pressure are known at once.
 /// </summary>
 public sealed class LoadSampler
 {
@@ -17,8 +19,11 @@ public sealed class LoadSampler
     private ITimerHandle? _timer;
     private LoadReading? _previous;
 
-    public LoadSampler(ILoadSource source, ITimers timers, TimeSpan period, Action<LoadFigures> onSample)
+    private readonly IClock _clock;
+
+    public LoadSampler(ILoadSource source, IClock clock, ITimers timers, TimeSpan period, Action<LoadFigures> onSample)
     {
+        _clock = clock;
         _source = source;
         _timers = timers;
         _period = period;
@@ -27,7 +32,13 @@ public sealed class LoadSampler
 
     public TimeSpan Period => _period;
     public LoadFigures? Latest { get; private set; }
+    private TimeSpan _latestAt;
     public bool Running => _timer is not null;
+
+    /// <summary>The latest figures if they are current (sampling runs, or the last sample
+    /// is less than a period old); null when they would be stale.</summary>
+    public LoadFigures? Fresh =>
+        Latest is not null && (Running || _clock.Now - _latestAt < _period) ? Latest : null;
     /// <summary>Counts samples taken; lets tests and operators see that sampling happened.</summary>
     public long Samples { get; private set; }
 
@@ -35,9 +46,17 @@ public sealed class LoadSampler
     public void Demand()
     {
         if (_timer is not null) return;
-        _previous = null;
-        Latest = null;
-        Sample();
+        var since = _clock.Now - _latestAt;
+        if (Latest is null || since >= _period)
+        {
+            // A CPU reading older than two periods says nothing about now.
+            if (since >= _period * 2) _previous = null;
+            Sample();
+        }
+        else
+        {
+            _timer = _timers.After(_period - since, Sample);
+        }
     }
 
     /// <summary>Stops sampling: nobody waits on a barrier any more.</summary>
@@ -45,8 +64,6 @@ public sealed class LoadSampler
     {
         _timer?.Cancel();
         _timer = null;
-        _previous = null;
-        Latest = null;
     }
 
     private void Sample()
@@ -62,6 +79,7 @@ public sealed class LoadSampler
             cpu = total > 0 ? Math.Clamp((double)busy / total, 0, 1) : Latest?.CpuBusy;
         }
         _previous = reading;
+        _latestAt = _clock.Now;
         Samples++;
         Latest = new LoadFigures
         {

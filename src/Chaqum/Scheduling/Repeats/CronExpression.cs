@@ -40,7 +40,8 @@ public static class CronExpression
             throw new FormatException($"cron expression '{text}' has {fields.Length} fields; expected 5 (or 6 with leading seconds)");
         bool seconds = fields.Length == 6;
         int dom = seconds ? 3 : 2, dow = seconds ? 5 : 4;
-        fields[dow] = NormaliseWeekdays(fields[dow]);
+        try { fields[dow] = NormaliseWeekdays(fields[dow]); }
+        catch (FormatException e) { throw new FormatException($"bad cron expression '{text}': {e.Message}"); }
 
         bool domRestricted = !fields[dom].StartsWith('*') && fields[dom] != "?";
         bool dowRestricted = !fields[dow].StartsWith('*') && fields[dow] != "?";
