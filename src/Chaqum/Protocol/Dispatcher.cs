@@ -31,6 +31,13 @@ public sealed class Dispatcher
             Refuse(connection, line, "empty command");
             return;
         }
+        if (words.Exists(w => w.Contains('\0')))
+        {
+            // Arguments, names and keys all end up as C strings (argv, paths, logs), where a
+            // NUL would silently cut them short; refuse rather than run something else.
+            Refuse(connection, line, "a word contains a NUL byte");
+            return;
+        }
         if (!_commands.TryGetValue(words[0], out var command))
         {
             Refuse(connection, line, $"unknown command '{words[0]}'");

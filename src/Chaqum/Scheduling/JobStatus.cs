@@ -17,7 +17,7 @@ public readonly record struct JobStatus(int? ExitCode, int? Signal)
 
     public override string ToString() => ExitCode is { } code ? $"exit {code}"
         : Signal is { } sig ? $"signal {Native.Signals.Name(sig)}"
-        : "never ran";
+        : "not run";
 }
 
 /// <summary>Why a job ended, for logs and history.</summary>

@@ -52,8 +52,11 @@ public sealed partial class Scheduler
 
     /// <summary>A job started (its pid is known).</summary>
     public event Action<Job>? JobStarted;
-    /// <summary>An attempt ended, whether or not the job will be retried.</summary>
-    public event Action<Job, JobStatus>? AttemptEnded;
+    /// <summary>A job was created (it may still wait for dependencies or its group).</summary>
+    public event Action<Job>? JobEnqueued;
+    /// <summary>An attempt ended (with that attempt's outcome), whether or not the job will
+    /// be retried.</summary>
+    public event Action<Job, JobStatus, Outcome>? AttemptEnded;
     /// <summary>A job ended for good.</summary>
     public event Action<Job>? JobFinished;
     /// <summary>Nothing is left to do: the daemon may exit. Raised once.</summary>
@@ -94,11 +97,11 @@ public sealed partial class Scheduler
             if (_jobs.TryGetValue(depId, out var dep))
             {
                 if (dep.State.IsActive()) dependencies.Add(dep);
-                else if (!dep.Status.Succeeded) failedDependency ??= $"dependency {dep.Id} ended with {dep.Status}";
+                else if (!dep.Status.Succeeded) failedDependency ??= $"dependency {dep.Id} ended ({dep.Status})";
             }
             else if (_recent.TryGet(depId, out var status))
             {
-                if (!status.Succeeded) failedDependency ??= $"dependency {depId} ended with {status}";
+                if (!status.Succeeded) failedDependency ??= $"dependency {depId} ended ({status})";
             }
             else
             {
@@ -121,6 +124,7 @@ public sealed partial class Scheduler
         request.Parent?.AddChild(job);
         if (request.Options.Key is { } k) _keys[k] = job;
         _log.LogDebug("{Job}: enqueued{Group}", id, group.IsDefault ? "" : " in group " + group.Name);
+        JobEnqueued?.Invoke(job);
 
         if (failedDependency is not null)
         {
@@ -131,7 +135,11 @@ public sealed partial class Scheduler
         if (dependencies.Count > 0)
         {
             job.PendingDependencies = dependencies.Count;
-            foreach (var dep in dependencies) dep.OnFinished(d => DependencyEnded(job, d));
+            foreach (var dep in dependencies)
+            {
+                dep.AddDependent(job);
+                dep.OnFinished(d => DependencyEnded(job, d));
+            }
             return job;
         }
 
@@ -147,7 +155,7 @@ public sealed partial class Scheduler
         if (!dependency.Status.Succeeded)
         {
             Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.DependencyFailed,
-                $"dependency {dependency.Id} ended with {dependency.Status}");
+                $"dependency {dependency.Id} ended ({dependency.Status})");
             return;
         }
         if (--job.PendingDependencies > 0) return;
@@ -188,6 +196,7 @@ public sealed partial class Scheduler
         }
 
         job.Pid = result.Pid;
+        job.LastPid = result.Pid;
         JobStates.Move(job, JobState.Running);
         job.StartedAt = _clock.WallNow;
         job.StartedMono = _clock.Now;
@@ -225,8 +234,15 @@ public sealed partial class Scheduler
         job.Usage = usage;
         job.Status = status;
         job.Pid = 0;
-        AttemptEnded?.Invoke(job, status);
+        job.Paused = false;
         var runtime = _clock.Now - job.StartedMono;
+        var outcome = status.Succeeded ? Outcome.Exited
+            : job.KillSource == KillSource.Timeout ? Outcome.TimedOut
+            : job.KillSource != KillSource.None ? Outcome.Killed
+            : status.Signal is not null ? Outcome.Killed
+            : Outcome.Failed;
+        job.LastRuntime = runtime;
+        AttemptEnded?.Invoke(job, status, outcome);
 
         bool retryable = job.KillSource is KillSource.None or KillSource.Timeout;
         if (!status.Succeeded && retryable && job.Attempt <= job.Options.Retries && !Stopping)
@@ -239,11 +255,6 @@ public sealed partial class Scheduler
         }
         else
         {
-            var outcome = status.Succeeded ? Outcome.Exited
-                : job.KillSource == KillSource.Timeout ? Outcome.TimedOut
-                : job.KillSource != KillSource.None ? Outcome.Killed
-                : status.Signal is not null ? Outcome.Killed
-                : Outcome.Failed;
             Finish(job, JobState.Done, status, outcome, $"{status} after {Format(runtime)}");
         }
         Pump(group);

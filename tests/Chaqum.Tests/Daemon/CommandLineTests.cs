@@ -119,4 +119,14 @@ public class CommandLineTests
         Assert.That(loud.WaitForExit(), Is.EqualTo(0));
         Assert.That(loud.Log, Does.Contain("DBG init[err] debug line"));
     }
+
+    [Test]
+    public void A_flag_before_the_tree_does_not_take_the_tree_as_its_value()
+    {
+        using var tree = new TempTree();
+        tree.Script("init", "echo \"args: $*\"\n");
+        using var d = DaemonProcess.Start(tree, new[] { "first", "second" }, null, new[] { "-v" });
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+        Assert.That(d.Output("init"), Does.Contain("args: first second"));
+    }
 }

@@ -39,6 +39,8 @@ public class RefusalTests
     [TestCase("enqueue -- link-out", "E enqueue: 'link-out' is outside the job tree")]
     [TestCase("enqueue -- dirlink/../job", "E enqueue: ")]
     [TestCase("   ", "E empty command")]
+    [TestCase("enqueue -- job $'a\\0b'", "E a word contains a NUL byte")]
+    [TestCase("enqueue -g $'g\\0' -- job", "E a word contains a NUL byte")]
     public void Refused_with_reason_and_stream_stays_in_sync(string line, string expected)
     {
         using var tree = new TempTree();

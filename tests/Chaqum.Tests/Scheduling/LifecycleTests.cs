@@ -140,7 +140,7 @@ public class LifecycleTests
         h.Exit(a, 3);
         Assert.That(c.State, Is.EqualTo(JobState.Cancelled));
         Assert.That(c.Status.Wire, Is.EqualTo("N"));
-        Assert.That(c.EndReason, Does.Contain($"dependency {a.Id} ended with exit 3"));
+        Assert.That(c.EndReason, Does.Contain($"dependency {a.Id} ended (exit 3)"));
         Assert.That(d.State, Is.EqualTo(JobState.Cancelled), "the failure cascades");
         Assert.That(h.Started, Has.No.Member(c));
     }
