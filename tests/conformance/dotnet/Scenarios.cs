@@ -1,0 +1,264 @@
+using System.Text.Json.Nodes;
+using Chaqum.Client;
+
+namespace Chaqum.Conformance;
+
+/// <summary>The scenarios of tests/conformance/README.md, in its order; each prints its
+/// lines on stdout and returns the exit status.</summary>
+public sealed class Scenarios(ChaqumJob chaqum)
+{
+    public Func<Task<int>>? Find(string name) => name switch
+    {
+        "enqueue-wait" => EnqueueWait,
+        "statuses" => Statuses,
+        "wait-first" => WaitFirst,
+        "errors" => Errors,
+        "quoting" => Quoting,
+        "messages" => Messages,
+        "logging" => Logging,
+        "identity" => Identity,
+        "identity-child" => IdentityChild,
+        "options" => Options,
+        "repeat" => Repeat,
+        "outside" => Outside,
+        "dotnet-concurrency" => Concurrency,
+        _ => null,
+    };
+
+    private static void Print(object line) => Console.WriteLine(line);
+
+    private async Task<int> EnqueueWait()
+    {
+        var jobs = new List<JobHandle>();
+        foreach (var code in new[] { "0", "3", "255" }) jobs.Add(await chaqum.EnqueueAsync("exiter", [code]));
+        var statuses = await chaqum.WaitAllAsync(jobs);
+        foreach (var job in jobs) Print(statuses[job.Id]);
+        return 0;
+    }
+
+    private async Task<int> Statuses()
+    {
+        var sleeper = await chaqum.EnqueueAsync("sleeper");
+        Print(await sleeper.WaitAsync(TimeSpan.FromSeconds(0.2)));
+        Print(await sleeper.KillAsync());
+        var broken = await chaqum.EnqueueAsync("broken");
+        Print(await broken.WaitAsync());
+        var second = await chaqum.EnqueueAsync("sleeper");
+        Print(await second.KillAsync("KILL"));
+        var exiter = await chaqum.EnqueueAsync("exiter", ["7"]);
+        Print(await exiter.WaitAsync());
+        return 0;
+    }
+
+    private async Task<int> WaitFirst()
+    {
+        var sleeper = await chaqum.EnqueueAsync("sleeper");
+        var exiter = await chaqum.EnqueueAsync("exiter", ["4"]);
+        var statuses = await chaqum.WaitAnyAsync([sleeper, exiter]);
+        Print(statuses[sleeper.Id]);
+        Print(statuses[exiter.Id]);
+        Print(await sleeper.KillAsync());
+        return 0;
+    }
+
+    private async Task<int> Errors()
+    {
+        await PrintError(() => chaqum.EnqueueAsync("nosuch"));
+        await PrintError(() => chaqum.UnrepeatAsync(["repeat:999"]));
+        await PrintError(() => chaqum.GetJob(chaqum.Identity.Id!).KillAsync());
+        await chaqum.PingAsync();
+        Print("still talking");
+        return 0;
+    }
+
+    private static async Task PrintError(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            Print("no error");
+        }
+        catch (ChaqumException e)
+        {
+            Print("ERROR " + e.Message);
+        }
+    }
+
+    private async Task<int> Quoting()
+    {
+        string[] args =
+        [
+            "plain", "", "a b", "it's", "say \"hi\"", @"back\slash", "$HOME and $(id) and `id`",
+            "new\nline", "tab\there", "ünïcödé €", "-g", "--", "*?[]{};|&<>()!#~",
+            "  leading and trailing  ",
+        ];
+        var job = await chaqum.EnqueueAsync("args", ["quoting.txt", .. args]);
+        await job.WaitAsync();
+        foreach (var line in File.ReadAllLines("quoting.txt")) Print(line);
+        Print("args done");
+        return 0;
+    }
+
+    private async Task<int> Messages()
+    {
+        var nothing = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(0.2));
+        Print(nothing is null ? "recv timeout" : "recv got a message");
+
+        byte[] bytes = [0x00, 0x01, 0x0a, 0xff, 0x7f, 0x0d, 0x0a, 0x20];
+        const string text = "héllo wörld \"quoted\" 'single' $x\nend";
+        foreach (var lang in new[] { "sh", "python", "perl", "dotnet" })
+        {
+            string peer = "echo-" + lang;
+            try
+            {
+                var forBytes = await chaqum.EnqueueAsync(peer);
+                await forBytes.SendAsync(bytes);
+                var echo = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+                Print(echo is not null && echo.Data.AsSpan().SequenceEqual(bytes) ? $"{peer} bytes ok" : $"{peer} bytes differ");
+
+                var forText = await chaqum.EnqueueAsync(peer);
+                await forText.SendTextAsync(text);
+                echo = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+                Print(echo?.Text == text ? $"{peer} text ok" : $"{peer} text differs");
+
+                await chaqum.WaitAllAsync([forBytes, forText]);
+            }
+            catch (ChaqumException e)
+            {
+                Print($"{peer} failed: {e.Message}");
+            }
+        }
+
+        var python = await chaqum.EnqueueAsync("echo-python");
+        var sent = await python.SendTextAsync("are you there?");
+        var delivery = await sent.WaitReceivedAsync(TimeSpan.FromSeconds(10));
+        Print(delivery == MessageDelivery.Received ? "delivered" : $"not delivered: {delivery}");
+        await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+        await python.WaitAsync();
+
+        var json = JsonNode.Parse("""{"n": 1, "s": "ü", "l": [true, null]}""");
+        var jsonPeer = await chaqum.EnqueueAsync("echo-python");
+        await jsonPeer.SendJsonAsync(json);
+        var back = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+        Print(back is not null && JsonNode.DeepEquals(json, back.FromJson<JsonNode>()) ? "json ok" : "json differs");
+        await jsonPeer.WaitAsync();
+        return 0;
+    }
+
+    private static Task<int> Logging()
+    {
+        ChaqumLog.Critical("conformance critical 1");
+        ChaqumLog.Error("conformance error 2");
+        ChaqumLog.Warning("conformance warning 3");
+        ChaqumLog.Info("conformance info 4");
+        ChaqumLog.Debug("conformance debug 5");
+        Print("logged");
+        return Task.FromResult(0);
+    }
+
+    private async Task<int> Identity()
+    {
+        var me = chaqum.Identity;
+        Print($"ident {me.Id}");
+        Print($"parent {me.Parent ?? "none"}");
+        Print($"attempt {me.Attempt}");
+        var child = await chaqum.EnqueueAsync("init", ["identity-child"], new EnqueueOptions { Group = "ident-group", MaxProcs = 1 });
+        await child.WaitAsync();
+        return 0;
+    }
+
+    private Task<int> IdentityChild()
+    {
+        var me = chaqum.Identity;
+        Print(System.Text.RegularExpressions.Regex.IsMatch(me.Id ?? "", @"^init/\d+$") ? "child ident ok" : $"child ident {me.Id}");
+        Print($"child parent {me.Parent}");
+        Print($"child group {me.Group}");
+        Print($"child slot {me.Slot}");
+        Print($"child attempt {me.Attempt}");
+        return Task.FromResult(0);
+    }
+
+    private async Task<int> Options()
+    {
+        var keyed = new EnqueueOptions { Key = "conformance-key" };
+        var first = await chaqum.EnqueueAsync("sleeper", ["1"], keyed);
+        var second = await chaqum.EnqueueAsync("sleeper", ["1"], keyed);
+        Print(first.Id == second.Id ? "key same" : $"key different: {first} {second}");
+        await first.KillAsync();
+
+        var failing = await chaqum.EnqueueAsync("exiter", ["1"]);
+        var after = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { After = [failing.Id] });
+        Print($"after {await after.WaitAsync()}");
+
+        var slow = await chaqum.EnqueueAsync("sleeper", null, new EnqueueOptions { Timeout = TimeSpan.FromSeconds(0.3) });
+        Print($"timeout {await slow.WaitAsync()}");
+
+        var flaky = await chaqum.EnqueueAsync("flaky", null, new EnqueueOptions { Retries = 1 });
+        Print($"retries {await flaky.WaitAsync()}");
+
+        var grouped = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions
+        {
+            Group = "opt-group", MaxProcs = 1, MaxCpu = 100, MaxLoad = 1000, MinMemory = "1K", Priority = 5,
+        });
+        Print($"group {await grouped.WaitAsync()}");
+
+        // Polled with zero timeouts: a wait already in progress when a forgotten job ends
+        // would still receive its status.
+        var forgotten = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { Forget = true });
+        var status = JobStatus.Pending;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (status == JobStatus.Pending && DateTime.UtcNow < deadline)
+        {
+            status = await forgotten.WaitAsync(TimeSpan.Zero);
+            if (status == JobStatus.Pending) await Task.Delay(50);
+        }
+        Print($"forget {status}");
+        return 0;
+    }
+
+    private async Task<int> Repeat()
+    {
+        var interval = await chaqum.RepeatEveryAsync(TimeSpan.FromSeconds(0.2), "counter", ["interval.txt"]);
+        await UntilLines("interval.txt", 2);
+        await interval.UnrepeatAsync();
+        Print("interval fired");
+
+        var cron = await chaqum.RepeatCronAsync("*/1 * * * * *", "counter", ["cron.txt"]);
+        await UntilLines("cron.txt", 1);
+        await cron.UnrepeatAsync();
+        Print("cron fired");
+        Print("unrepeated");
+        return 0;
+    }
+
+    private static async Task UntilLines(string file, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(File.Exists(file) && File.ReadAllLines(file).Length >= count))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{file} did not reach {count} lines");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Run outside a daemon: Connect fails before this is reached.</summary>
+    private async Task<int> Outside()
+    {
+        await chaqum.EnqueueAsync("exiter", ["0"]);
+        return 0;
+    }
+
+    /// <summary>Not in the corpus: many tasks share the connection at once, each enqueuing
+    /// and waiting for its own job; each must get its own job's status.</summary>
+    private async Task<int> Concurrency()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(async n =>
+        {
+            var job = await chaqum.EnqueueAsync("exiter", [n.ToString()]);
+            var status = await job.WaitAsync();
+            return status.ExitCode == n;
+        }));
+        Print(results.All(ok => ok) ? "concurrent ok" : $"concurrent mixed up: {string.Join(",", results)}");
+        return 0;
+    }
+}
