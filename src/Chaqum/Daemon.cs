@@ -6,6 +6,9 @@ using Chaqum.Protocol;
 using Chaqum.Protocol.Commands;
 using Chaqum.Scheduling;
 using Chaqum.Scheduling.Barriers;
+using Chaqum.Control;
+using Chaqum.Control.Requests;
+using Chaqum.History;
 using Chaqum.State;
 using Microsoft.Extensions.Logging;
 
@@ -21,6 +24,10 @@ public sealed record DaemonOptions
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
     public string? LogFile { get; init; }
     public string? StateDir { get; init; }
+    public string? ControlSocket { get; init; }
+    public int HistoryDays { get; init; } = 30;
+    public long OutputCapPerJob { get; init; } = 1 << 20;
+    public long OutputTotalCap { get; init; } = 1L << 30;
 }
 
 /// <summary>
@@ -38,6 +45,9 @@ public sealed class Daemon : IDisposable
     private readonly Reaper _reaper;
     private readonly JobRunner _runner;
     private readonly ProcLoadSource _load;
+    private readonly ControlServer _control;
+    private readonly HistoryWriter? _historyWriter;
+    private readonly JobOutputFiles? _outputFiles;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
     private int _stopSignals;
@@ -63,11 +73,29 @@ public sealed class Daemon : IDisposable
         }
         StateDir = stateDir;
 
+        var retention = TimeSpan.FromDays(options.HistoryDays);
+        if (stateDir is not null)
+        {
+            try
+            {
+                _outputFiles = new JobOutputFiles(stateDir, options.OutputCapPerJob, options.OutputTotalCap, retention, _loop, _log);
+                _outputFiles.Prune();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.LogError("job output files unusable ({Error}); chaqumctl log will have nothing", e.Message);
+            }
+            _historyWriter = new HistoryWriter(stateDir, retention, _log);
+        }
+
+        SocketPath = ControlPaths.Socket(options.ControlSocket, tree.Root);
         _reaper = new Reaper(_loop, _log);
-        _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root)), _reaper, output, _log);
+        _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
+            _outputFiles is null ? output : new JobOutputs(output, _outputFiles), _log);
         _load = new ProcLoadSource();
         Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
             new JobNumberFile(stateDir), _log);
+        var history = _historyWriter is null ? null : new JobHistory(Scheduler, _historyWriter, stateDir!);
         PostOffice = new PostOffice(_log);
         var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
         var dispatcher = new Dispatcher(new ICommand[]
@@ -86,7 +114,43 @@ public sealed class Daemon : IDisposable
         _runner.Connect(dispatcher, Scheduler.OnExited);
         Scheduler.JobFinished += PostOffice.JobEnded;
         Scheduler.Idle += OnIdle;
+
+        var control = new ControlServices(Scheduler, _runner, tree, _outputFiles, history, _loop, _loop.Clock, _log)
+        {
+            StateDir = stateDir ?? "",
+            SocketPath = SocketPath,
+            StartedAt = DateTimeOffset.Now,
+        };
+        var requests = new ControlRequests(_loop, new IControlRequest[]
+        {
+            new HelloRequest(control),
+            new PsRequest(control),
+            new ShowRequest(control),
+            new LogRequest(control),
+            new KillRequest(control),
+            new WaitRequest(control),
+            new PauseRequest(control, pause: true),
+            new PauseRequest(control, pause: false),
+            new ReniceRequest(control),
+            new PrioRequest(control),
+            new GroupsRequest(control),
+            new RepeatsRequest(control),
+            new EnqueueJobRequest(control),
+            new SnapshotRequest(control),
+        }, _log);
+        _control = new ControlServer(SocketPath, requests, _log);
+        if (stateDir is not null) WritePointer(stateDir, SocketPath);
     }
+
+    /// <summary>Where chaqumctl finds the control socket of this tree from its state
+    /// directory, whatever the environment that chose the socket's location.</summary>
+    private static void WritePointer(string stateDir, string socket)
+    {
+        try { File.WriteAllText(Path.Combine(stateDir, "control-socket"), socket + "\n"); }
+        catch (IOException) { }
+    }
+
+    public string SocketPath { get; }
 
     public Scheduler Scheduler { get; }
     public PostOffice PostOffice { get; }
@@ -109,6 +173,7 @@ public sealed class Daemon : IDisposable
         });
         _thread = new Thread(RunLoop) { Name = "chaqum-loop", IsBackground = true };
         _thread.Start();
+        _control.Start();
     }
 
     private void RunLoop()
@@ -175,6 +240,10 @@ public sealed class Daemon : IDisposable
 
     public void Dispose()
     {
+        _control.Dispose();
+        _historyWriter?.Dispose();
+        _outputFiles?.Dispose();
+        if (StateDir is not null) File.Delete(Path.Combine(StateDir, "control-socket"));
         _reaper.Dispose();
         _runner.Dispose();
         _load.Dispose();

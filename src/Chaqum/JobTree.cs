@@ -1,3 +1,4 @@
+using Chaqum.Control.Native;
 using Chaqum.Native;
 using Chaqum.Protocol;
 using Chaqum.Scheduling;

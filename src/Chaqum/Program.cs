@@ -50,7 +50,17 @@ public static partial class Program
 
         using var serilog = DaemonLog.Create(options.Verbosity, options.LogFile);
         using var loggers = new SerilogLoggerFactory(serilog);
-        using var daemon = new Daemon(options, tree, entry, loggers, new JobOutputLog(serilog));
+        Daemon daemon;
+        try
+        {
+            daemon = new Daemon(options, tree, entry, loggers, new JobOutputLog(serilog));
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"chaqum: {e.Message}");
+            return 1;
+        }
+        using var _ = daemon;
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = Array.Empty<string>() });
         builder.Logging.ClearProviders();
@@ -129,6 +139,33 @@ public sealed class DaemonCommandLine
         HelpName = "DIR",
     };
 
+    public readonly Option<string?> Control = new("--control")
+    {
+        Description = "Path of the control socket (default: $RUNTIME_DIRECTORY/chaqum.sock, else $XDG_RUNTIME_DIR/chaqum/KEY.sock, else /tmp/chaqum-UID/KEY.sock)",
+        HelpName = "PATH",
+    };
+
+    public readonly Option<int> HistoryDays = new("--history-days")
+    {
+        Description = "Keep the history of runs and job output files this many days",
+        DefaultValueFactory = _ => 30,
+        HelpName = "DAYS",
+    };
+
+    public readonly Option<string> OutputCap = new("--output-cap")
+    {
+        Description = "Output kept per job for chaqumctl log (the newest is kept; 0 keeps none)",
+        DefaultValueFactory = _ => "1M",
+        HelpName = "SIZE",
+    };
+
+    public readonly Option<string> OutputTotal = new("--output-total")
+    {
+        Description = "Total size of kept job output; the oldest files go first",
+        DefaultValueFactory = _ => "1G",
+        HelpName = "SIZE",
+    };
+
     public readonly Argument<string> Tree = new("TREE") { Description = "The job tree: a directory of executable job scripts" };
 
     public readonly Argument<string[]> Args = new("ARG")
@@ -144,7 +181,7 @@ public sealed class DaemonCommandLine
         Root = new RootCommand("chaqum: the job manager for chaotic job queues. Runs the tree's entry job and " +
             "every job it enqueues, answering their commands on fds 3 and 4, until nothing is left to do.")
         {
-            Entry, Verbose, Grace, LogFile, StateDir, Tree, Args,
+            Entry, Verbose, Grace, LogFile, StateDir, Control, HistoryDays, OutputCap, OutputTotal, Tree, Args,
         };
     }
 
@@ -154,7 +191,8 @@ public sealed class DaemonCommandLine
         var valued = new HashSet<string>(StringComparer.Ordinal);
         foreach (var option in Root.Options)
         {
-            if (option.Arity.MaximumNumberOfValues == 0) continue;
+            // Flags (bool options) take no separate word even though their arity allows one.
+            if (option.Arity.MaximumNumberOfValues == 0 || option.ValueType == typeof(bool)) continue;
             valued.Add(option.Name);
             foreach (var alias in option.Aliases) valued.Add(alias);
         }
@@ -179,6 +217,13 @@ public sealed class DaemonCommandLine
         if (double.IsNaN(grace) || grace < 0 || grace > 86400)
             throw new ArgumentException($"--grace: {grace.ToString(CultureInfo.InvariantCulture)} is not between 0 and 86400 seconds");
         int verbosity = parsed.Tokens.Count(t => t.Value is "-v" or "--verbose");
+        int days = parsed.GetValue(HistoryDays);
+        if (days < 1) throw new ArgumentException("--history-days: must be at least 1");
+        long Size(Option<string> option)
+        {
+            try { return Values.Size(parsed.GetValue(option)!, option.Name); }
+            catch (ProtocolException e) { throw new ArgumentException(e.Message); }
+        }
         return new DaemonOptions
         {
             TreePath = parsed.GetValue(Tree)!,
@@ -188,6 +233,10 @@ public sealed class DaemonCommandLine
             Grace = TimeSpan.FromSeconds(grace),
             LogFile = parsed.GetValue(LogFile),
             StateDir = parsed.GetValue(StateDir),
+            ControlSocket = parsed.GetValue(Control),
+            HistoryDays = days,
+            OutputCapPerJob = Size(OutputCap),
+            OutputTotalCap = Size(OutputTotal),
         };
     }
 }

@@ -138,6 +138,7 @@ public sealed class OutputReader : IReadyHandler
         _partial = null;
         _loop.Remove(_fd, _token);
         Syscall.close(_fd);
+        _output.Closed(_job, _stream);
     }
 
     /// <summary>Daemon shutdown: read what is left, then close.</summary>

@@ -9,6 +9,9 @@ public enum OutputStream { Stdout, Stderr }
 public interface IJobOutput
 {
     void Line(Job job, OutputStream stream, LogLevel level, string text);
+
+    /// <summary>The stream has ended (every writer closed it).</summary>
+    void Closed(Job job, OutputStream stream) { }
 }
 
 /// <summary>The level-prefix rule: a line starting with C, E, W, I or D and the ASCII unit

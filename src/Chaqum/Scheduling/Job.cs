@@ -41,6 +41,8 @@ public sealed class Job
     public JobState State { get; internal set; } = JobState.Pending;
     public int Attempt { get; internal set; }
     public int Pid { get; internal set; }
+    /// <summary>The pid of the last attempt (kept after it ended, for the history).</summary>
+    public int LastPid { get; internal set; }
     public int Slot { get; internal set; } = -1;
     public bool Paused { get; internal set; }
 
@@ -66,8 +68,25 @@ public sealed class Job
     /// <summary>The supervisor's handle on the running process (pipes, connection).</summary>
     public object? Process { get; set; }
 
+    /// <summary>Runtime of the last attempt that ran.</summary>
+    public TimeSpan LastRuntime { get; internal set; }
+
     private List<Action<Job>>? _finishWatchers;
     private List<Job>? _children;
+    private List<Job>? _dependents;
+    private List<Job>? _waiters;
+
+    /// <summary>Jobs waiting (-a) for this one to succeed before they start.</summary>
+    public IReadOnlyList<Job> Dependents => (IReadOnlyList<Job>?)_dependents?.Where(d => d.State == JobState.Pending).ToList() ?? Array.Empty<Job>();
+
+    /// <summary>Jobs whose wait or killjobs command is waiting for this one right now.</summary>
+    public IReadOnlyList<Job> Waiters => (IReadOnlyList<Job>?)_waiters ?? Array.Empty<Job>();
+
+    internal void AddDependent(Job job) => (_dependents ??= new()).Add(job);
+
+    public void AddWaiter(Job job) => (_waiters ??= new()).Add(job);
+
+    public void RemoveWaiter(Job job) => _waiters?.Remove(job);
 
     public IReadOnlyList<Job> Children => (IReadOnlyList<Job>?)_children ?? Array.Empty<Job>();
 
@@ -85,6 +104,7 @@ public sealed class Job
 
     internal void NotifyFinished()
     {
+        _dependents = null;
         var watchers = _finishWatchers;
         _finishWatchers = null;
         if (watchers is null) return;

@@ -106,6 +106,13 @@ public sealed partial class Scheduler
         Pump(group);
     }
 
+    /// <summary>Marks a running job as stopped (SIGSTOP) or continued by the operator.</summary>
+    public void SetPaused(Job job, bool paused)
+    {
+        job.Paused = paused;
+        _log.LogInformation("{Job}: {State} by the operator", job.Id, paused ? "paused" : "resumed");
+    }
+
     /// <summary>Moves a queued job within its group's order.</summary>
     public void Reprioritise(Job job, int priority)
     {

@@ -52,7 +52,11 @@ public sealed class JobWait
             return;
         }
         foreach (var job in jobs)
-            if (job.State.IsActive()) job.OnFinished(wait._onFinished);
+        {
+            if (!job.State.IsActive()) continue;
+            job.OnFinished(wait._onFinished);
+            job.AddWaiter(call.Caller);
+        }
         if (timeout is { } t) wait._timer = services.Timers.After(t, wait.Answer);
         call.OnCancel(wait.Detach);
     }
@@ -93,6 +97,10 @@ public sealed class JobWait
     {
         _done = true;
         _timer?.Cancel();
-        foreach (var job in _jobs) job.RemoveFinishWatcher(_onFinished);
+        foreach (var job in _jobs)
+        {
+            job.RemoveFinishWatcher(_onFinished);
+            job.RemoveWaiter(_call.Caller);
+        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Chaqum.State;
+namespace Chaqum.Control;
 
 /// <summary>
 /// Where a tree's durable state lives (job id counter, and later history and crash

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 
-namespace Chaqum.Native;
+namespace Chaqum.Control.Native;
 
 /// <summary>realpath(3). Mono.Posix's UnixPath resolves ".." lexically, which would let
 /// "link/../x" escape the tree through a symlinked directory; libc's does it right.</summary>
-internal static partial class Paths
+public static partial class Paths
 {
     [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint realpath(string path, nint resolved);
@@ -18,7 +18,7 @@ internal static partial class Paths
         nint p = realpath(path, 0);
         if (p == 0)
         {
-            errno = Errno.Last;
+            errno = Marshal.GetLastPInvokeError();
             return null;
         }
         errno = 0;
@@ -26,3 +26,4 @@ internal static partial class Paths
         finally { free(p); }
     }
 }
+

@@ -1,0 +1,67 @@
+namespace Chaqum.Control.History;
+
+/// <summary>One run (attempt) of a job, as kept in the history.</summary>
+public sealed record RunRecord
+{
+    public required string Id { get; init; }
+    public int Attempt { get; init; }
+    public required string Script { get; init; }
+    public string[] Args { get; init; } = Array.Empty<string>();
+    public string? Group { get; init; }
+    public string? Parent { get; init; }
+    public DateTimeOffset EnqueuedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public double? RuntimeSeconds { get; init; }
+    /// <summary>Null when the run did not exit by itself (killed, or never started).</summary>
+    public int? ExitCode { get; init; }
+    /// <summary>The signal that ended it, if one did.</summary>
+    public int? Signal { get; init; }
+    /// <summary>exited, failed, killed, timed_out, cancelled, dependency_failed, spawn_failed, lost.</summary>
+    public required string Outcome { get; init; }
+    public double CpuUserSeconds { get; init; }
+    public double CpuSystemSeconds { get; init; }
+    public long MaxRssBytes { get; init; }
+    public int Pid { get; init; }
+}
+
+/// <summary>A job that was running or queued when the daemon last saw it: the material
+/// of crash recovery (a clean stop leaves none).</summary>
+public sealed record LiveRecord
+{
+    public required string Id { get; init; }
+    public int Attempt { get; init; }
+    public required string Script { get; init; }
+    public string[] Args { get; init; } = Array.Empty<string>();
+    public string? Group { get; init; }
+    public string? Parent { get; init; }
+    public DateTimeOffset EnqueuedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public int Pid { get; init; }
+    /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat field
+    /// 22): tells our process from a later one that reused its pid.</summary>
+    public long StartTicks { get; init; }
+}
+
+/// <summary>Per-script figures over its recorded runs.</summary>
+public sealed record ScriptStats
+{
+    public required string Script { get; init; }
+    public int Runs { get; init; }
+    public int Failures { get; init; }
+    public double? MedianSeconds { get; init; }
+    public double? P95Seconds { get; init; }
+    public double? MaxSeconds { get; init; }
+    public double CpuSeconds { get; init; }
+    public long MaxRssBytes { get; init; }
+}
+
+public sealed record HistoryQuery
+{
+    public string? Script { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public bool FailedOnly { get; init; }
+    public bool LostOnly { get; init; }
+    public string? Id { get; init; }
+    public int Limit { get; init; } = 1000;
+}

@@ -1,0 +1,76 @@
+using Chaqum.EventLoop;
+using Chaqum.History;
+using Chaqum.Logging;
+using Chaqum.Processes;
+using Chaqum.Scheduling;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum.Control;
+
+/// <summary>One kind of control request. Implementations live in Control/Requests, one
+/// file each, and run on the event loop.</summary>
+public interface IControlRequest
+{
+    string Name { get; }
+    void Handle(ControlCall call);
+}
+
+/// <summary>What control requests work with.</summary>
+public sealed record ControlServices(
+    Scheduler Scheduler,
+    JobRunner Runner,
+    JobTree Tree,
+    JobOutputFiles? Output,
+    JobHistory? History,
+    ITimers Timers,
+    IClock Clock,
+    ILogger Log)
+{
+    public required string StateDir { get; init; }
+    public required string SocketPath { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public JobView View(Job job) => new(job, this);
+}
+
+/// <summary>Finds the handler of a request and runs it on the loop; unknown requests and
+/// handler errors become error answers, never a dead daemon.</summary>
+public sealed class ControlRequests
+{
+    private readonly Dictionary<string, IControlRequest> _handlers = new(StringComparer.Ordinal);
+    private readonly EventLoop.EventLoop _loop;
+    private readonly ILogger _log;
+
+    public ControlRequests(EventLoop.EventLoop loop, IEnumerable<IControlRequest> handlers, ILogger log)
+    {
+        _loop = loop;
+        _log = log;
+        foreach (var h in handlers) _handlers[h.Name] = h;
+    }
+
+    public void Dispatch(ControlCall call)
+    {
+        call.Post = _loop.Post;
+        if (!_handlers.TryGetValue(call.Request.Command, out var handler))
+        {
+            call.Fail($"unknown request '{call.Request.Command}'");
+            return;
+        }
+        _loop.Post(() =>
+        {
+            try { handler.Handle(call); }
+            catch (Exception e) when (e is ControlException or Protocol.ProtocolException or SchedulingException)
+            {
+                call.Fail(e.Message);
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "control: internal error handling {Request}", call.Request.Command);
+                call.Fail($"internal error: {e.Message}");
+            }
+        });
+    }
+}
+
+/// <summary>A request that cannot be honoured: the message is the error answer.</summary>
+public sealed class ControlException(string message) : Exception(message);

@@ -1,0 +1,124 @@
+using System.Net.Sockets;
+using Chaqum.Native;
+using Microsoft.Extensions.Logging;
+using Mono.Unix.Native;
+
+namespace Chaqum.Control;
+
+/// <summary>
+/// The operator's door into the daemon: a Unix socket (directory 0700, socket 0600) that
+/// only the daemon's own uid and root may use. File permissions keep others out of the
+/// path; the kernel's SO_PEERCRED check on every connection keeps them out even if the
+/// permissions were loosened by hand. Sessions run on the thread pool; every request is
+/// handled on the event loop, like everything else that touches jobs.
+/// </summary>
+public sealed class ControlServer : IDisposable
+{
+    private readonly ILogger _log;
+    private readonly Socket _listener;
+    private readonly ControlRequests _requests;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly uint _uid = Syscall.getuid();
+
+    public ControlServer(string path, ControlRequests requests, ILogger log)
+    {
+        Path = path;
+        _requests = requests;
+        _log = log;
+        PrepareDirectory(System.IO.Path.GetDirectoryName(path)!);
+        RemoveStale(path);
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            _listener.Bind(new UnixDomainSocketEndPoint(path));
+        }
+        catch (Exception e) when (e is SocketException or ArgumentException)
+        {
+            _listener.Dispose();
+            throw new IOException($"control socket {path}: {e.Message}", e);
+        }
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _listener.Listen(64);
+    }
+
+    public string Path { get; }
+
+    /// <summary>Creates the socket's directory 0700, or checks that an existing one we own
+    /// is not open to others (a shared /tmp must not let anyone else in).</summary>
+    private void PrepareDirectory(string dir)
+    {
+        if (!Directory.Exists(dir))
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return;
+        }
+        if (Syscall.stat(dir, out var st) == 0 && st.st_uid != _uid && _uid != 0 && dir.StartsWith("/tmp/", StringComparison.Ordinal))
+            throw new IOException($"control socket directory {dir} belongs to another user");
+    }
+
+    /// <summary>A socket file left by a daemon that died is removed; one that answers
+    /// belongs to a running daemon, and we do not steal it.</summary>
+    private static void RemoveStale(string path)
+    {
+        if (!File.Exists(path) && !Path_IsSocket(path)) return;
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            throw new IOException($"control socket {path} is in use by another daemon");
+        }
+        catch (SocketException)
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static bool Path_IsSocket(string path) => Syscall.lstat(path, out _) == 0;
+
+    public void Start() => _ = AcceptLoop();
+
+    private async Task AcceptLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try { client = await _listener.AcceptAsync(_stop.Token); }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException e)
+            {
+                _log.LogWarning("control socket: accept failed: {Error}", e.Message);
+                await Task.Delay(100);
+                continue;
+            }
+
+            var peer = PeerCredentials.Of(client);
+            if (peer is not { } cred || (cred.Uid != _uid && cred.Uid != 0))
+            {
+                _log.LogWarning("control socket: refused a connection from uid {Uid} (pid {Pid})",
+                    peer?.Uid.ToString() ?? "?", peer?.Pid.ToString() ?? "?");
+                _ = RefuseAsync(client);
+                continue;
+            }
+            _ = new ControlSession(client, _requests, _log, _stop.Token).RunAsync();
+        }
+    }
+
+    private static async Task RefuseAsync(Socket client)
+    {
+        try
+        {
+            var line = ControlProtocol.Serialize(new ControlResponse { Ok = false, Error = "permission denied: not the daemon's user" }) + "\n";
+            await client.SendAsync(System.Text.Encoding.UTF8.GetBytes(line));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        finally { client.Dispose(); }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        try { File.Delete(Path); } catch (IOException) { }
+    }
+}

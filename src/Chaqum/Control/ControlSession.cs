@@ -1,0 +1,165 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum.Control;
+
+/// <summary>
+/// One chaqumctl connection. Requests are read as JSON lines and handled one after the
+/// other (each on the event loop); a request answers once, after any number of events
+/// (log -f, run). Reading goes on while a request is in progress, so a client that hangs
+/// up is noticed at once and its request (a follow, say) is cancelled.
+/// </summary>
+public sealed class ControlSession
+{
+    private const int MaxRequestBytes = 1024 * 1024;
+    private readonly Socket _socket;
+    private readonly ControlRequests _requests;
+    private readonly ILogger _log;
+    private readonly CancellationToken _stop;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Channel<string> _incoming = Channel.CreateBounded<string>(16);
+    private ControlCall? _current;
+
+    public ControlSession(Socket socket, ControlRequests requests, ILogger log, CancellationToken stop)
+    {
+        _socket = socket;
+        _requests = requests;
+        _log = log;
+        _stop = stop;
+    }
+
+    public async Task RunAsync()
+    {
+        var reading = ReadAsync();
+        try
+        {
+            await foreach (var line in _incoming.Reader.ReadAllAsync(_stop))
+                await HandleAsync(line);
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            _current?.Cancel();
+            _socket.Dispose();
+            await reading;
+        }
+    }
+
+    private async Task ReadAsync()
+    {
+        try
+        {
+            using var stream = new NetworkStream(_socket, ownsSocket: false);
+            using var reader = new StreamReader(stream, new UTF8Encoding(false), false, 65536);
+            while (await reader.ReadLineAsync(_stop) is { } line)
+            {
+                if (line.Length > MaxRequestBytes) { await SendAsync(new ControlResponse { Ok = false, Error = "request too long" }); break; }
+                if (line.Length == 0) continue;
+                await _incoming.Writer.WriteAsync(line, _stop);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException) { }
+        finally
+        {
+            _incoming.Writer.TryComplete();
+            // The client is gone: a follow in progress has nobody to talk to.
+            _current?.Cancel();
+        }
+    }
+
+    private async Task HandleAsync(string line)
+    {
+        ControlRequest? request;
+        try { request = JsonSerializer.Deserialize<ControlRequest>(line, ControlProtocol.Json); }
+        catch (JsonException e)
+        {
+            await SendAsync(new ControlResponse { Ok = false, Error = $"bad request: {e.Message}" });
+            return;
+        }
+        if (request is null) return;
+        if (request.Version != ControlProtocol.Version)
+        {
+            await SendAsync(new ControlResponse { Id = request.Id, Ok = false, Error = $"unsupported protocol version {request.Version} (this daemon speaks {ControlProtocol.Version})" });
+            return;
+        }
+        var call = new ControlCall(request, this);
+        _current = call;
+        _requests.Dispatch(call);
+        await call.Completion;
+        _current = null;
+    }
+
+    internal async Task SendAsync(ControlResponse response)
+    {
+        var bytes = Encoding.UTF8.GetBytes(ControlProtocol.Serialize(response) + "\n");
+        await _writeLock.WaitAsync();
+        try { await _socket.SendAsync(bytes, SocketFlags.None); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        finally { _writeLock.Release(); }
+    }
+}
+
+/// <summary>One request in progress: answers once (Reply or Fail), may send events before.
+/// Safe to call from the loop thread; the writes happen on the session's side.</summary>
+public sealed class ControlCall
+{
+    private readonly ControlSession _session;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Action? _onCancel;
+    private Task _sending = Task.CompletedTask;
+    private readonly object _order = new();
+
+    internal ControlCall(ControlRequest request, ControlSession session)
+    {
+        Request = request;
+        _session = session;
+    }
+
+    public ControlRequest Request { get; }
+    public bool Finished { get; private set; }
+    /// <summary>Runs an action on the event loop (set by the dispatcher).</summary>
+    internal Action<Action>? Post { get; set; }
+    internal Task Completion => _done.Task;
+
+    public void Event(JsonNode payload) => Send(new ControlResponse { Id = Request.Id, Event = payload }, final: false);
+
+    public void Reply(JsonNode? result = null) =>
+        Send(new ControlResponse { Id = Request.Id, Ok = true, Result = result ?? new JsonObject() }, final: true);
+
+    public void Fail(string error) => Send(new ControlResponse { Id = Request.Id, Ok = false, Error = error }, final: true);
+
+    /// <summary>What to undo (a follow, a timer) if the client goes away first.</summary>
+    public void OnCancel(Action undo) => _onCancel = undo;
+
+    private void Send(ControlResponse response, bool final)
+    {
+        lock (_order)
+        {
+            if (Finished) return;
+            if (final) Finished = true;
+            // Chain the sends so events and the final answer leave in order.
+            var previous = _sending;
+            _sending = previous.ContinueWith(_ => _session.SendAsync(response)).Unwrap();
+            if (final) _sending.ContinueWith(_ => _done.TrySetResult());
+        }
+    }
+
+    internal void Cancel()
+    {
+        Action? undo;
+        lock (_order)
+        {
+            if (Finished) return;
+            Finished = true;
+            undo = _onCancel;
+            _onCancel = null;
+        }
+        // The undo touches loop state: run it there.
+        if (undo is not null) (Post ?? (a => a()))(undo);
+        _done.TrySetResult();
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+using Chaqum.Protocol;
+using Chaqum.Protocol.Commands;
+using Chaqum.Scheduling;
+
+namespace Chaqum.Control.Requests;
+
+/// <summary>enqueue {words, follow} → the words of a protocol enqueue ("-g G -t 60 -- SCRIPT
+/// ARG"), parsed exactly as a job's enqueue is; the job has no parent (the operator
+/// asked). With follow (chaqumctl run), its output is streamed from its very first line,
+/// and the answer comes when it ends, as for log -f.</summary>
+public sealed class EnqueueJobRequest(ControlServices services) : IControlRequest
+{
+    public string Name => "enqueue";
+    private const string Spec = "Fg:m:c:l:M:P:t:p:k:a:r:";
+
+    public void Handle(ControlCall call)
+    {
+        var words = call.Request.Texts("words");
+        var o = OptionParser.Parse(words, 0, Spec, out var error) ?? throw new ControlException($"enqueue: {error}");
+        if (o.Operands.Count == 0) throw new ControlException("enqueue: missing SCRIPT");
+        var script = services.Tree.Resolve(o.Operands[0]);
+        var group = JobOptionsParser.Group(o);
+        var limits = JobOptionsParser.Limits(o);
+        if (group is null && !limits.IsEmpty) throw new ControlException("enqueue: -m, -c, -l, -M and -P need a group (-g GROUP)");
+        var job = services.Scheduler.Enqueue(new Scheduling.EnqueueRequest(script, o.Operands.Skip(1).ToArray())
+        {
+            GroupName = group,
+            Limits = limits,
+            Options = JobOptionsParser.Options(o),
+            Priority = JobOptionsParser.Priority(o),
+            Dependencies = o.All('a'),
+        });
+        if (call.Request.Flag("follow"))
+        {
+            call.Event(new JsonObject { ["enqueued"] = job.Id, ["state"] = JobView.State(job) });
+            LogRequest.Follow(call, services, job);
+            return;
+        }
+        call.Reply(new JsonObject { ["id"] = job.Id, ["state"] = JobView.State(job) });
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using Chaqum.Native;
+using Chaqum.Scheduling;
+
+namespace Chaqum.Control.Requests;
+
+/// <summary>pause / resume {target} → a group (starts nothing new while paused) or a
+/// running job (its process group gets SIGSTOP, then SIGCONT). A job id wins over a group
+/// of the same name; {group: true} forces the group.</summary>
+public sealed class PauseRequest(ControlServices services, bool pause) : IControlRequest
+{
+    public string Name => pause ? "pause" : "resume";
+
+    public void Handle(ControlCall call)
+    {
+        var target = call.Request.Text("target") ?? throw new ControlException($"{Name} needs a group or a job id");
+        bool groupOnly = call.Request.Flag("group");
+        if (!groupOnly && services.Scheduler.Find(target) is { } job)
+        {
+            if (job.State != JobState.Running)
+                throw new ControlException($"job {job.Id} is {job.State.Word()}, not running; pause its group to hold it back");
+            services.Runner.Signal(job, pause ? Signals.SIGSTOP : Signals.SIGCONT);
+            services.Scheduler.SetPaused(job, pause);
+            call.Reply(new JsonObject { ["job"] = job.Id, ["state"] = JobView.State(job) });
+            return;
+        }
+        var group = services.Scheduler.FindGroup(target) ?? throw new ControlException($"no job or group '{target}'");
+        services.Scheduler.PauseGroup(group, pause);
+        call.Reply(new JsonObject { ["group"] = group.Name, ["paused"] = group.Paused });
+    }
+}

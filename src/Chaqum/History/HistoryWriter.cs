@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using Chaqum.Control.History;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum.History;
+
+/// <summary>
+/// Writes the history off the event loop: the loop only enqueues records (no I/O on the
+/// spawn or exit path); a background thread writes them in batches, one transaction per
+/// batch, at most every <see cref="BatchDelay"/>. If the disk is full or the state
+/// directory unwritable, the problem is logged once, records are kept in memory (up to a
+/// bound) and written again later; jobs are never held up by the history.
+/// </summary>
+public sealed class HistoryWriter : IDisposable
+{
+    public static readonly TimeSpan BatchDelay = TimeSpan.FromMilliseconds(100);
+    private const int MaxPending = 200_000;
+
+    private readonly string _stateDir;
+    private readonly ILogger _log;
+    private readonly TimeSpan _retention;
+    private readonly BlockingCollection<object> _queue = new(new ConcurrentQueue<object>());
+    private readonly Thread _thread;
+    private HistoryStore? _store;
+    private string? _lastError;
+    private DateTimeOffset _nextPrune;
+
+    private sealed record Gone(string Id);
+
+    public HistoryWriter(string stateDir, TimeSpan retention, ILogger log)
+    {
+        _stateDir = stateDir;
+        _retention = retention;
+        _log = log;
+        _thread = new Thread(Run) { Name = "chaqum-history", IsBackground = true };
+        _thread.Start();
+    }
+
+    public void Ended(RunRecord run) => _queue.Add(run);
+    public void Live(LiveRecord live) => _queue.Add(live);
+    public void NotLive(string id) => _queue.Add(new Gone(id));
+
+    /// <summary>Blocks until everything queued so far is on disk (or has failed).</summary>
+    public void Flush(TimeSpan timeout)
+    {
+        var done = new ManualResetEventSlim();
+        _queue.Add(done);
+        done.Wait(timeout);
+    }
+
+    private void Run()
+    {
+        var runs = new List<RunRecord>();
+        var live = new Dictionary<string, LiveRecord>();
+        var gone = new HashSet<string>();
+        var flushed = new List<ManualResetEventSlim>();
+        while (!_queue.IsCompleted)
+        {
+            if (!_queue.TryTake(out var first, Timeout.Infinite)) continue;
+            Add(first);
+            // Gather what arrives shortly after: one transaction for a burst.
+            var deadline = DateTime.UtcNow + BatchDelay;
+            while (runs.Count + live.Count + gone.Count < 5000)
+            {
+                int wait = (int)Math.Max(0, (deadline - DateTime.UtcNow).TotalMilliseconds);
+                if (flushed.Count > 0) wait = 0;
+                if (!_queue.TryTake(out var next, wait)) break;
+                Add(next);
+            }
+            if (Write(runs, live.Values.ToList(), gone.ToList()))
+            {
+                runs.Clear();
+                live.Clear();
+                gone.Clear();
+            }
+            else if (runs.Count > MaxPending)
+            {
+                _log.LogError("history: dropping {Count} unwritten runs", runs.Count - MaxPending);
+                runs.RemoveRange(0, runs.Count - MaxPending);
+            }
+            foreach (var f in flushed) f.Set();
+            flushed.Clear();
+            PruneIfDue();
+        }
+
+        void Add(object item)
+        {
+            switch (item)
+            {
+                case RunRecord r: runs.Add(r); break;
+                case LiveRecord l: gone.Remove(l.Id); live[l.Id] = WithStartTicks(l); break;
+                case Gone g: live.Remove(g.Id); gone.Add(g.Id); break;
+                case ManualResetEventSlim f: flushed.Add(f); break;
+            }
+        }
+    }
+
+    /// <summary>Reads the process start time here, off the loop. If the process is already
+    /// gone, its record will be removed in this or the next batch anyway.</summary>
+    private static LiveRecord WithStartTicks(LiveRecord l) =>
+        l.Pid > 0 && l.StartTicks == 0 ? l with { StartTicks = ProcStat.StartTicks(l.Pid) ?? 0 } : l;
+
+    private bool Write(List<RunRecord> runs, List<LiveRecord> live, List<string> gone)
+    {
+        try
+        {
+            _store ??= HistoryStore.Open(_stateDir);
+            _store!.Write(runs, live, gone);
+            if (_lastError is not null)
+            {
+                _log.LogInformation("history: writing again ({Count} runs caught up)", runs.Count);
+                _lastError = null;
+            }
+            return true;
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            if (_lastError != e.Message)
+                _log.LogError("history: cannot write to {Dir}: {Error}; will retry", _stateDir, e.Message);
+            _lastError = e.Message;
+            _store?.Dispose();
+            _store = null;
+            Thread.Sleep(1000);
+            return false;
+        }
+    }
+
+    private void PruneIfDue()
+    {
+        var now = DateTimeOffset.Now;
+        if (now < _nextPrune || _store is null) return;
+        _nextPrune = now.AddHours(6);
+        try
+        {
+            int removed = _store.Prune(now - _retention);
+            if (removed > 0) _log.LogInformation("history: removed {Count} runs older than {Days} days", removed, _retention.TotalDays);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            _log.LogWarning("history: pruning failed: {Error}", e.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(10));
+        _store?.Dispose();
+    }
+}

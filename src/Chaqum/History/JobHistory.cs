@@ -1,0 +1,93 @@
+using Chaqum.Control.History;
+using Chaqum.Scheduling;
+
+namespace Chaqum.History;
+
+/// <summary>Turns scheduler events into history records: a live record while a job is
+/// queued or running, a run record when an attempt ends (or a job ends without running),
+/// and keeps the recent runtimes per script that ps compares against ("usual").</summary>
+public sealed class JobHistory
+{
+    private readonly HistoryWriter _writer;
+    private readonly string _stateDir;
+    private readonly Dictionary<string, List<double>> _runtimes = new(StringComparer.Ordinal);
+
+    public JobHistory(Scheduler scheduler, HistoryWriter writer, string stateDir)
+    {
+        _writer = writer;
+        _stateDir = stateDir;
+        scheduler.JobEnqueued += job => _writer.Live(Live(job));
+        scheduler.JobStarted += job => _writer.Live(Live(job));
+        scheduler.AttemptEnded += AttemptEnded;
+        scheduler.JobFinished += Finished;
+    }
+
+    private static LiveRecord Live(Job job) => new()
+    {
+        Id = job.Id,
+        Attempt = job.Attempt,
+        Script = job.Script.Relative,
+        Args = job.Args,
+        Group = job.Group.IsDefault ? null : job.Group.Name,
+        Parent = job.Parent?.Id,
+        EnqueuedAt = job.EnqueuedAt,
+        StartedAt = job.StartedAt,
+        Pid = job.Pid,
+    };
+
+    private void AttemptEnded(Job job, JobStatus status, Outcome outcome)
+    {
+        _writer.Ended(Record(job, status, outcome, ran: true));
+        if (outcome == Outcome.Exited && _runtimes.TryGetValue(job.Script.Relative, out var list))
+        {
+            list.Insert(0, job.LastRuntime.TotalSeconds);
+            if (list.Count > Usual.Window) list.RemoveAt(list.Count - 1);
+        }
+    }
+
+    private void Finished(Job job)
+    {
+        // A job that ended without running this time (cancelled, dependency failed, spawn
+        // failed) has no attempt record yet.
+        if (job.State == JobState.Cancelled) _writer.Ended(Record(job, job.Status, job.Outcome, ran: false));
+        _writer.NotLive(job.Id);
+    }
+
+    private static RunRecord Record(Job job, JobStatus status, Outcome outcome, bool ran) => new()
+    {
+        Id = job.Id,
+        Attempt = job.Attempt,
+        Script = job.Script.Relative,
+        Args = job.Args,
+        Group = job.Group.IsDefault ? null : job.Group.Name,
+        Parent = job.Parent?.Id,
+        EnqueuedAt = job.EnqueuedAt,
+        StartedAt = ran ? job.StartedAt : null,
+        EndedAt = job.EndedAt ?? DateTimeOffset.Now,
+        RuntimeSeconds = ran ? job.LastRuntime.TotalSeconds : null,
+        ExitCode = status.ExitCode,
+        Signal = status.Signal,
+        Outcome = outcome.Word(),
+        CpuUserSeconds = ran ? job.Usage.UserCpu.TotalSeconds : 0,
+        CpuSystemSeconds = ran ? job.Usage.SystemCpu.TotalSeconds : 0,
+        MaxRssBytes = ran ? job.Usage.MaxRssBytes : 0,
+        Pid = ran ? job.LastPid : 0,
+    };
+
+    /// <summary>The script's usual runtime, from the history (read once, then kept current).</summary>
+    public Usual? UsualFor(string script)
+    {
+        if (!_runtimes.TryGetValue(script, out var list))
+        {
+            list = new List<double>();
+            try
+            {
+                using var store = HistoryStore.Open(_stateDir, readOnly: true);
+                if (store is not null) list = store.RecentRuntimes(script, Usual.Window);
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException) { }
+            _runtimes[script] = list;
+        }
+        return Usual.Of(list);
+    }
+}

@@ -1,0 +1,55 @@
+namespace Chaqum.History;
+
+/// <summary>Figures about a live process from /proc/PID/stat and /proc/PID/status.</summary>
+public static class ProcStat
+{
+    /// <summary>Field 22 of /proc/PID/stat: start time in clock ticks since boot. Together
+    /// with the pid it names one process for good (a reused pid has another start time).</summary>
+    public static long? StartTicks(int pid) => Field(pid, 22);
+
+    /// <summary>utime + stime (fields 14, 15) in clock ticks.</summary>
+    public static long? CpuTicks(int pid) => Field(pid, 14) + Field(pid, 15);
+
+    /// <summary>Resident memory from /proc/PID/status (VmRSS), in bytes.</summary>
+    public static long? RssBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0]) * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        return null;
+    }
+
+    public const double TicksPerSecond = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+    private static long? Field(int pid, int field)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may contain spaces and parentheses: skip past its end.
+            int close = stat.LastIndexOf(')');
+            var rest = stat[(close + 2)..].Split(' ');
+            return long.Parse(rest[field - 3]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Pids of the processes in a process group (scans /proc).</summary>
+    public static List<int> GroupMembers(int pgid)
+    {
+        var list = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            if (Field(pid, 5) == pgid) list.Add(pid);
+        }
+        return list;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text;
+using Chaqum.EventLoop;
+using Chaqum.Scheduling;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum.Logging;
+
+/// <summary>One line of a job's output, as kept for chaqumctl.</summary>
+public readonly record struct OutputLine(DateTimeOffset Time, OutputStream Stream, LogLevel Level, string Text)
+{
+    public string StreamWord => Stream == OutputStream.Stdout ? "out" : "err";
+
+    /// <summary>"2026-11-22T05:03:53.449+00:00 out INF text": one line in an output file.</summary>
+    public string Format() =>
+        $"{Time.ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture)} {StreamWord} {LevelWord(Level)} {Text}";
+
+    public static string LevelWord(LogLevel level) => level switch
+    {
+        LogLevel.Critical => "CRT",
+        LogLevel.Error => "ERR",
+        LogLevel.Warning => "WRN",
+        LogLevel.Information => "INF",
+        LogLevel.Debug => "DBG",
+        _ => "TRC",
+    };
+
+    public static OutputLine? Parse(string line)
+    {
+        var parts = line.Split(' ', 4);
+        if (parts.Length < 3 || !DateTimeOffset.TryParse(parts[0], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)) return null;
+        var level = parts[2] switch
+        {
+            "CRT" => LogLevel.Critical, "ERR" => LogLevel.Error, "WRN" => LogLevel.Warning,
+            "DBG" => LogLevel.Debug, _ => LogLevel.Information,
+        };
+        return new OutputLine(time, parts[1] == "err" ? OutputStream.Stderr : OutputStream.Stdout, level, parts.Length > 3 ? parts[3] : "");
+    }
+}
+
+/// <summary>
+/// Keeps every job's output in a file of its own under STATE_DIR/output (both streams,
+/// marked), for chaqumctl log and show. Each job's output is capped: when its file
+/// reaches half the cap it becomes FILE.1 (replacing the previous one) and a new file is
+/// started, so at most the cap is kept, always the newest output. Files of jobs that
+/// ended long ago, or beyond a total size, are removed oldest first. Writes are buffered
+/// and flushed a few times a second; live readers (log -f) get lines as they come.
+/// </summary>
+public sealed class JobOutputFiles : IJobOutput, IDisposable
+{
+    private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(250);
+    private readonly string _dir;
+    private readonly long _capPerJob;
+    private readonly long _totalCap;
+    private readonly TimeSpan _retention;
+    private readonly ITimers _timers;
+    private readonly ILogger _log;
+    private readonly Dictionary<Job, OpenFile> _open = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, List<Action<OutputLine>>> _followers = new(StringComparer.Ordinal);
+    private ITimerHandle? _flushTimer;
+    private string? _lastError;
+
+    private sealed class OpenFile(FileStream stream, string path)
+    {
+        public FileStream Stream { get; set; } = stream;
+        public string Path { get; } = path;
+        public int OpenStreams = 2;
+        public bool Dirty;
+    }
+
+    public JobOutputFiles(string stateDir, long capPerJob, long totalCap, TimeSpan retention, ITimers timers, ILogger log)
+    {
+        _dir = Path.Combine(stateDir, "output");
+        _capPerJob = capPerJob;
+        _totalCap = totalCap;
+        _retention = retention;
+        _timers = timers;
+        _log = log;
+        Directory.CreateDirectory(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public string Directory_ => _dir;
+
+    /// <summary>The file of a job id: '/' and '%' escaped so every id is one flat name.</summary>
+    public static string FileName(string jobId) => jobId.Replace("%", "%25").Replace("/", "%2F") + ".log";
+
+    public string PathOf(string jobId) => Path.Combine(_dir, FileName(jobId));
+
+    public void Line(Job job, OutputStream stream, LogLevel level, string text)
+    {
+        var line = new OutputLine(DateTimeOffset.Now, stream, level, text);
+        if (_followers.TryGetValue(job.Id, out var followers))
+            foreach (var f in followers.ToArray()) f(line);
+        if (_capPerJob <= 0) return;
+        try
+        {
+            var file = Open(job);
+            if (file is null) return;
+            var bytes = Encoding.UTF8.GetBytes(line.Format() + "\n");
+            if (file.Stream.Position + bytes.Length > _capPerJob / 2) Rotate(file);
+            file.Stream.Write(bytes);
+            file.Dirty = true;
+            _flushTimer ??= _timers.After(FlushEvery, FlushAll);
+        }
+        catch (IOException e)
+        {
+            Problem(e.Message);
+        }
+    }
+
+    public void Closed(Job job, OutputStream stream)
+    {
+        if (!_open.TryGetValue(job, out var file)) return;
+        if (--file.OpenStreams > 0) return;
+        _open.Remove(job);
+        try { file.Stream.Dispose(); }
+        catch (IOException e) { Problem(e.Message); }
+    }
+
+    private OpenFile? Open(Job job)
+    {
+        if (_open.TryGetValue(job, out var file)) return file;
+        var path = PathOf(job.Id);
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
+        file = new OpenFile(stream, path);
+        _open[job] = file;
+        return file;
+    }
+
+    private void Rotate(OpenFile file)
+    {
+        file.Stream.Dispose();
+        File.Move(file.Path, file.Path + ".1", overwrite: true);
+        file.Stream = new FileStream(file.Path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
+    }
+
+    private void FlushAll()
+    {
+        _flushTimer = null;
+        foreach (var file in _open.Values)
+        {
+            if (!file.Dirty) continue;
+            try { file.Stream.Flush(); file.Dirty = false; }
+            catch (IOException e) { Problem(e.Message); }
+        }
+    }
+
+    /// <summary>Makes what a job wrote so far readable from its file.</summary>
+    public void Flush(string jobId)
+    {
+        foreach (var (job, file) in _open)
+            if (job.Id == jobId && file.Dirty)
+            {
+                try { file.Stream.Flush(); file.Dirty = false; }
+                catch (IOException e) { Problem(e.Message); }
+            }
+    }
+
+    /// <summary>The last `count` lines a job wrote (from its files).</summary>
+    public List<OutputLine> Tail(string jobId, int count)
+    {
+        Flush(jobId);
+        return ReadTail(PathOf(jobId), count);
+    }
+
+    public static List<OutputLine> ReadTail(string path, int count)
+    {
+        var lines = new List<string>();
+        foreach (var p in new[] { path + ".1", path })
+        {
+            try
+            {
+                using var s = new FileStream(p, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var r = new StreamReader(s, Encoding.UTF8);
+                while (r.ReadLine() is { } l) lines.Add(l);
+            }
+            catch (FileNotFoundException) { }
+            catch (DirectoryNotFoundException) { }
+        }
+        var tail = count >= 0 && lines.Count > count ? lines.Skip(lines.Count - count) : lines;
+        return tail.Select(OutputLine.Parse).Where(l => l is not null).Select(l => l!.Value).ToList();
+    }
+
+    /// <summary>Calls back with each new line of the job (on the loop thread) until disposed.</summary>
+    public IDisposable Follow(string jobId, Action<OutputLine> onLine)
+    {
+        if (!_followers.TryGetValue(jobId, out var list)) _followers[jobId] = list = new();
+        list.Add(onLine);
+        return new Unfollow(() =>
+        {
+            list.Remove(onLine);
+            if (list.Count == 0) _followers.Remove(jobId);
+        });
+    }
+
+    private sealed class Unfollow(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
+    /// <summary>Removes output of jobs that ended more than the retention ago, then the
+    /// oldest files while the total is above its cap.</summary>
+    public void Prune()
+    {
+        try
+        {
+            var inUse = _open.Values.Select(f => f.Path).ToHashSet();
+            var files = new DirectoryInfo(_dir).GetFiles().Where(f => !inUse.Contains(f.FullName.TrimEnd('1').TrimEnd('.')))
+                .OrderBy(f => f.LastWriteTimeUtc).ToList();
+            var cutoff = DateTime.UtcNow - _retention;
+            long total = files.Sum(f => f.Length);
+            foreach (var f in files)
+            {
+                if (f.LastWriteTimeUtc >= cutoff && total <= _totalCap) break;
+                total -= f.Length;
+                f.Delete();
+            }
+        }
+        catch (IOException e) { Problem(e.Message); }
+    }
+
+    private void Problem(string message)
+    {
+        if (_lastError == message) return;
+        _lastError = message;
+        _log.LogError("job output files in {Dir}: {Error}", _dir, message);
+    }
+
+    public void Dispose()
+    {
+        foreach (var file in _open.Values)
+        {
+            try { file.Stream.Dispose(); } catch (IOException) { }
+        }
+        _open.Clear();
+    }
+}
+
+/// <summary>Sends every line to several outputs (the daemon log and the output files).</summary>
+public sealed class JobOutputs(params IJobOutput[] outputs) : IJobOutput
+{
+    public void Line(Job job, OutputStream stream, LogLevel level, string text)
+    {
+        foreach (var o in outputs) o.Line(job, stream, level, text);
+    }
+
+    public void Closed(Job job, OutputStream stream)
+    {
+        foreach (var o in outputs) o.Closed(job, stream);
+    }
+}

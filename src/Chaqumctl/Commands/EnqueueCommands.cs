@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+namespace Chaqumctl.Commands;
+
+/// <summary>
+/// enqueue [OPTIONS] -- SCRIPT [ARG...]: enqueue a job of the tree, print its id.
+/// run [OPTIONS] -- SCRIPT [ARG...]: the same, then stream its output and exit with its
+/// status; Ctrl-C detaches (the job goes on) and says how to follow it.
+/// OPTIONS are those of the job protocol's enqueue (-g GROUP, -t TIMEOUT, -p PRIO, ...).
+/// </summary>
+public static class EnqueueCommands
+{
+    private const string Usage = """
+        Usage: chaqumctl [-t TREE] {0} [-F] [-g GROUP] [-m MAXPROC] [-c MAXCPU] [-l MAXLOAD] [-M MINMEM]
+                         [-P MAXPRESSURE] [-t TIMEOUT] [-p PRIO] [-k KEY] [-a JOBID]... [-r RETRIES] [--] SCRIPT [ARG...]
+
+        {1}
+        The options are those of the job protocol's enqueue (see chaqum-protocol(7)); note that
+        after the subcommand, -t is the job's TIMEOUT (the tree is given before it).
+        """;
+
+    public static Command Help(string name)
+    {
+        var words = new Argument<string[]>("OPTIONS-AND-SCRIPT") { Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command(name, name == "enqueue"
+            ? "Enqueue a job of the tree (options as in the job protocol's enqueue); prints its id"
+            : "Run a job of the tree: stream its output, exit with its status (Ctrl-C detaches)") { words };
+        command.SetAction(_ =>
+        {
+            Console.Out.WriteLine(string.Format(Usage, name, name == "enqueue"
+                ? "Enqueues a job and prints its id."
+                : "Enqueues a job, prints its output as it comes, and exits with its status:\nits exit code, 128+N if a signal N ended it, 125 if it never ran. Ctrl-C detaches."));
+            return Program.Ok;
+        });
+        return command;
+    }
+
+    public static int Run(Context context, string name, string[] words)
+    {
+        if (words.Length == 0) throw new UsageException($"{name}: missing SCRIPT (see chaqumctl {name} --help)");
+        var args = new JsonObject { ["words"] = new JsonArray(words.Select(w => (JsonNode?)w).ToArray()) };
+        if (name == "enqueue")
+        {
+            Console.Out.WriteLine(Format.Text(context.Call("enqueue", args)["id"]));
+            return Program.Ok;
+        }
+
+        // One request enqueues and follows, so not a line of a quick job is missed.
+        args["follow"] = true;
+        string? id = null;
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // Detach: the job goes on; only this viewer stops.
+            Console.Error.WriteLine($"\nchaqumctl: detached; {id} goes on. Follow it with: chaqumctl {Where(context)}log -f {id}");
+            Console.Out.Flush();
+            Environment.Exit(130);
+        };
+        var final = context.Call("enqueue", args, e =>
+        {
+            if (e["enqueued"] is { } enqueued)
+            {
+                id = Format.Text(enqueued);
+                Console.Error.WriteLine($"chaqumctl: {id} {Format.Text(e["state"])}; Ctrl-C detaches");
+                return;
+            }
+            if (e["line"] is not { } line) return;
+            var writer = Format.Text(line["stream"]) == "err" ? Console.Error : Console.Out;
+            writer.WriteLine(Format.Text(line["text"]));
+            writer.Flush();
+        });
+        return ExitStatus(final);
+    }
+
+    /// <summary>The job's exit code; 128+N for signal N; 125 when it never ran.</summary>
+    public static int ExitStatus(JsonNode final)
+    {
+        if (final["exit_code"] is { } code) return code.GetValue<int>();
+        if (final["signal"] is { } signal) return 128 + signal.GetValue<int>();
+        return 125;
+    }
+
+    private static string Where(Context context) =>
+        context.Socket is { } s ? $"--socket {s} " : context.Tree is { } t ? $"-t {t} " : "";
+}

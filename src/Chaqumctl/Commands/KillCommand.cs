@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+namespace Chaqumctl.Commands;
+
+/// <summary>kill ID... [-s SIG] [--yes]: kill jobs as the operator. When other jobs wait on
+/// or depend on a target, they are shown and confirmation is asked; without a terminal,
+/// only --yes goes ahead.</summary>
+public static class KillCommand
+{
+    public static Command Build(Context context)
+    {
+        var ids = new Argument<string[]>("ID") { Description = "Jobs to kill", Arity = ArgumentArity.OneOrMore };
+        var signal = new Option<string>("--signal", "-s") { Description = "Signal to send first (SIGKILL follows after the daemon's grace)", DefaultValueFactory = _ => "TERM" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask, even when other jobs wait on a target" };
+        var command = new Command("kill", "Kill jobs (queued ones are cancelled); asks first when other jobs wait on or depend on them") { ids, signal, yes };
+        command.SetAction(parsed =>
+        {
+            var targets = parsed.GetValue(ids)!;
+            if (!parsed.GetValue(yes) && !Confirm(context, targets)) return Program.Failed;
+            Kill(context, targets, parsed.GetValue(signal)!);
+            return Program.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>True when nobody depends on the targets, or the operator says yes.</summary>
+    public static bool Confirm(Context context, IEnumerable<string> targets)
+    {
+        var concerns = new List<string>();
+        foreach (var id in targets)
+        {
+            var job = context.Call("show", new JsonObject { ["id"] = id, ["lines"] = 0 })["job"]!;
+            var waiters = job["waited_on_by"]!.AsArray().Select(Format.Text).ToList();
+            var dependents = job["dependents"]!.AsArray().Select(Format.Text).ToList();
+            if (waiters.Count > 0) concerns.Add($"{id} is waited on by {string.Join(", ", waiters)}");
+            if (dependents.Count > 0) concerns.Add($"{id} must succeed before {string.Join(", ", dependents)} can start (they will end with N)");
+        }
+        if (concerns.Count == 0) return true;
+        foreach (var c in concerns) Console.Error.WriteLine($"chaqumctl: {c}");
+        if (Console.IsInputRedirected)
+        {
+            Console.Error.WriteLine("chaqumctl: not killing without confirmation; use --yes");
+            return false;
+        }
+        Console.Error.Write("Kill anyway? [y/N] ");
+        var answer = Console.ReadLine()?.Trim().ToLowerInvariant();
+        return answer is "y" or "yes";
+    }
+
+    public static void Kill(Context context, IEnumerable<string> targets, string signal)
+    {
+        var result = context.Call("kill", new JsonObject
+        {
+            ["ids"] = new JsonArray(targets.Select(t => (JsonNode?)t).ToArray()),
+            ["signal"] = signal,
+        });
+        foreach (var k in result["killed"]!.AsArray())
+        {
+            string was = Format.Text(k!["was"]);
+            string what = was is "running" or "paused" ? $"sent {Format.Text(result["signal"])}" : was is "done" or "cancelled" ? "had already ended" : "cancelled";
+            Console.Out.WriteLine($"{Format.Text(k["id"])}: {what}");
+        }
+    }
+}

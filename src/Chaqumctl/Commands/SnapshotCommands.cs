@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Chaqumctl.Commands;
+
+/// <summary>snapshot [-o FILE]: all state as JSON. diff A B: what appeared, finished or
+/// changed state between two snapshots.</summary>
+public static class SnapshotCommands
+{
+    public static Command Snapshot(Context context)
+    {
+        var output = new Option<string?>("--output", "-o") { Description = "Write to FILE instead of stdout", HelpName = "FILE" };
+        var command = new Command("snapshot", "Print all of the daemon's state as JSON (to compare later with diff)") { output };
+        command.SetAction(parsed =>
+        {
+            var snapshot = context.Call("snapshot");
+            if (parsed.GetValue(output) is { } file)
+                File.WriteAllText(file, snapshot.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            else Format.Json(snapshot);
+            return Program.Ok;
+        });
+        return command;
+    }
+
+    public static Command Diff(Context context)
+    {
+        var a = new Argument<string>("A") { Description = "The earlier snapshot file" };
+        var b = new Argument<string>("B") { Description = "The later snapshot file" };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var command = new Command("diff", "Compare two snapshots: jobs that appeared (+), finished or vanished (-), changed state (~)") { a, b, json };
+        command.SetAction(parsed =>
+        {
+            var before = Load(parsed.GetValue(a)!);
+            var after = Load(parsed.GetValue(b)!);
+            var changes = Compare(before, after);
+            if (parsed.GetValue(json)) { Format.Json(changes); return Program.Ok; }
+            foreach (var c in changes)
+            {
+                string kind = Format.Text(c!["change"]);
+                string mark = kind switch { "appeared" => "+", "finished" => "-", "vanished" => "-", _ => "~" };
+                string detail = kind switch
+                {
+                    "appeared" => Format.Text(c["state"]),
+                    "finished" => $"{Format.Text(c["from"])} -> {Format.Text(c["state"])} ({Format.Text(c["status"])})",
+                    "vanished" => $"{Format.Text(c["from"])} -> gone",
+                    _ => $"{Format.Text(c["from"])} -> {Format.Text(c["state"])}",
+                };
+                Console.Out.WriteLine($"{mark} {Format.Text(c["id"])}  {detail}");
+            }
+            return Program.Ok;
+        });
+        return command;
+    }
+
+    private static Dictionary<string, JsonNode> Load(string file)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(file)); }
+        catch (Exception e) when (e is IOException or JsonException) { throw new UsageException($"{file}: {e.Message}"); }
+        return node?["jobs"] is JsonArray jobs
+            ? jobs.Where(j => j is not null).ToDictionary(j => Format.Text(j!["id"]), j => j!)
+            : throw new UsageException($"{file}: not a chaqumctl snapshot");
+    }
+
+    public static JsonArray Compare(Dictionary<string, JsonNode> before, Dictionary<string, JsonNode> after)
+    {
+        var changes = new JsonArray();
+        foreach (var (id, job) in after)
+        {
+            string state = Format.Text(job["state"]);
+            if (!before.TryGetValue(id, out var old))
+            {
+                changes.Add(new JsonObject { ["id"] = id, ["change"] = "appeared", ["state"] = state });
+                continue;
+            }
+            string was = Format.Text(old["state"]);
+            if (was == state) continue;
+            bool ended = state is "done" or "cancelled";
+            changes.Add(new JsonObject
+            {
+                ["id"] = id, ["change"] = ended ? "finished" : "changed", ["from"] = was, ["state"] = state,
+                ["status"] = job["status"]?.DeepClone(),
+            });
+        }
+        foreach (var (id, old) in before)
+            if (!after.ContainsKey(id))
+                changes.Add(new JsonObject { ["id"] = id, ["change"] = "vanished", ["from"] = Format.Text(old["state"]) });
+        return changes;
+    }
+}
