@@ -1,0 +1,181 @@
+/* The entry job of the benchmark tree: drives the daemon through the protocol and
+ * times it from inside, so that the figures are what a job sees.
+ *
+ *   init ping M            M round trips of "wait --" (a no-op command: a ping)
+ *   init once              one round trip, stamped: start-up to first answer
+ *   init spawn N CAP       N trivial sh jobs into a group capped at CAP, then waited for
+ *   init queue SMALL BIG   enqueue rate and daemon RSS with SMALL and BIG jobs queued
+ *   init running K         daemon RSS with K jobs running sleep
+ *   init handover K FILE   K stamp jobs one after the other (group capped at 1)
+ *   init lines BYTES       one job writing BYTES of short lines to stdout
+ *
+ * Results go to $BENCH_RESULTS as "KEY VALUE..." lines. */
+#include "bench.h"
+#include <dirent.h>
+#include <signal.h>
+
+static long rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) die("%s: %s", path, strerror(errno));
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+/* The daemon spawned us: our parent is the daemon. */
+static pid_t daemon_pid(void) { return getppid(); }
+
+static void settle(void)
+{
+    /* Let the daemon finish what the last commands set off (history batches, log
+     * flushes) before its memory is read. */
+    usleep(1500 * 1000);
+}
+
+static char *enqueue(const char *command)
+{
+    char *reply = ask(command);
+    if (strncmp(reply, "S ", 2) != 0) die("enqueue answered '%s'", reply);
+    return strdup(reply + 2);
+}
+
+/* Waits for the jobs in batches (a command line must stay under 64 KiB); each must
+ * have ended with want (a status word such as "0" or "-15"), unless want is NULL. */
+static void wait_all(const char *verb, char **ids, int n, const char *want)
+{
+    for (int i = 0; i < n; i += 500) {
+        int end = i + 500 < n ? i + 500 : n;
+        char line[64 * 1024];
+        int len = snprintf(line, sizeof line, "%s --", verb);
+        for (int j = i; j < end; j++) len += snprintf(line + len, sizeof line - len, " %s", ids[j]);
+        char *reply = ask(line);
+        if (!want) continue;
+        /* "S id status id status ..." */
+        char *save, *tok = strtok_r(reply + 1, " ", &save);
+        while (tok) {
+            char *status = strtok_r(NULL, " ", &save);
+            if (!status || strcmp(status, want) != 0) die("%s ended with %s", tok, status ? status : "?");
+            tok = strtok_r(NULL, " ", &save);
+        }
+    }
+}
+
+static int count_children_named(pid_t parent, const char *comm)
+{
+    DIR *d = opendir("/proc");
+    if (!d) die("/proc: %s", strerror(errno));
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        /* pid (comm) state ppid ... */
+        char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+        if (!open_paren || !close_paren) continue;
+        *close_paren = 0;
+        int ppid = 0;
+        char state;
+        if (sscanf(close_paren + 2, "%c %d", &state, &ppid) != 2) continue;
+        if (ppid == parent && strcmp(open_paren + 1, comm) == 0) count++;
+    }
+    closedir(d);
+    return count;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) die("usage: init MODE ARG...");
+    const char *mode = argv[1];
+
+    if (strcmp(mode, "ping") == 0 && argc == 3) {
+        long m = atol(argv[2]);
+        long long t0 = now_ns();
+        for (long i = 0; i < m; i++) ask("wait --");
+        result("c_roundtrips", "%ld %lld", m, now_ns() - t0);
+    } else if (strcmp(mode, "once") == 0) {
+        ask("wait --");
+        result("first_answer_at", "%lld", now_ns());
+    } else if (strcmp(mode, "spawn") == 0 && argc == 4) {
+        int n = atoi(argv[2]);
+        char group[64];
+        snprintf(group, sizeof group, "group -m %s -- spawn", argv[3]);
+        ask(group);
+        char **ids = calloc((size_t)n, sizeof *ids);
+        long long t0 = now_ns();
+        for (int i = 0; i < n; i++) ids[i] = enqueue("enqueue -g spawn -- trivial");
+        wait_all("wait", ids, n, "0");
+        result("spawn", "%d %lld", n, now_ns() - t0);
+    } else if (strcmp(mode, "queue") == 0 && argc == 4) {
+        int small = atoi(argv[2]), big = atoi(argv[3]);
+        settle();
+        result("rss_idle_kb", "%ld", rss_kb(daemon_pid()));
+        ask("group -m 1 -- q");
+        free(enqueue("enqueue -g q -- sleeper"));  /* holds the group's one slot */
+        long long t0 = now_ns(), t_small = 0, t_last0 = 0, t_big;
+        for (int i = 1; i <= big; i++) {
+            char *id = enqueue("enqueue -g q -- trivial");
+            free(id);
+            if (i == big - small) t_last0 = now_ns();
+            if (i == small) {
+                t_small = now_ns();
+                settle();
+                result("rss_queued_kb", "%d %ld", small, rss_kb(daemon_pid()));
+                if (big - small == small) t_last0 = now_ns();
+            }
+        }
+        t_big = now_ns();
+        result("enqueue_first", "%d %lld", small, t_small - t0);
+        result("enqueue_last", "%d %d %lld", small, big, t_big - t_last0);
+        settle();
+        result("rss_queued_kb", "%d %ld", big, rss_kb(daemon_pid()));
+        /* Orderly stop: the queued jobs are cancelled, the blocker and we get SIGTERM. */
+        kill(daemon_pid(), SIGTERM);
+        pause();
+    } else if (strcmp(mode, "running") == 0 && argc == 3) {
+        int k = atoi(argv[2]);
+        char **ids = calloc((size_t)k, sizeof *ids);
+        for (int i = 0; i < k; i++) ids[i] = enqueue("enqueue -- sleeper");
+        long long deadline = now_ns() + 60LL * 1000000000LL;
+        while (count_children_named(daemon_pid(), "sleep") < k) {
+            if (now_ns() > deadline) die("only %d of %d sleepers running after 60 s", count_children_named(daemon_pid(), "sleep"), k);
+            usleep(100 * 1000);
+        }
+        settle();
+        result("rss_running_kb", "%d %ld", k, rss_kb(daemon_pid()));
+        wait_all("killjobs", ids, k, "-15");
+    } else if (strcmp(mode, "handover") == 0 && argc == 4) {
+        int k = atoi(argv[2]);
+        ask("group -m 1 -- h");
+        /* The gate holds the slot while the others are enqueued, so that enqueueing
+         * does not run alongside the hand-overs being measured. */
+        char *gate = enqueue("enqueue -g h -- gate");
+        char **ids = calloc((size_t)k, sizeof *ids);
+        char line[4096];
+        snprintf(line, sizeof line, "enqueue -g h -- stamp %s", argv[3]);
+        for (int i = 0; i < k; i++) ids[i] = enqueue(line);
+        wait_all("wait", &gate, 1, "0");
+        wait_all("wait", ids, k, "0");
+    } else if (strcmp(mode, "lines") == 0 && argc == 3) {
+        char line[128];
+        snprintf(line, sizeof line, "enqueue -- lines %s", argv[2]);
+        long long t0 = now_ns();
+        char *id = enqueue(line);
+        wait_all("wait", &id, 1, "0");
+        result("log", "%s %lld", argv[2], now_ns() - t0);
+    } else {
+        die("unknown mode or wrong arguments: %s", mode);
+    }
+    return 0;
+}
