@@ -9,6 +9,7 @@ using Chaqum.Scheduling.Barriers;
 using Chaqum.Control;
 using Chaqum.Control.Requests;
 using Chaqum.History;
+using Chaqum.Service;
 using Chaqum.State;
 using Microsoft.Extensions.Logging;
 
@@ -28,6 +29,7 @@ public sealed record DaemonOptions
     public int HistoryDays { get; init; } = 30;
     public long OutputCapPerJob { get; init; } = 1 << 20;
     public long OutputTotalCap { get; init; } = 1L << 30;
+    public string? User { get; init; }
 }
 
 /// <summary>
@@ -48,6 +50,9 @@ public sealed class Daemon : IDisposable
     private readonly ControlServer _control;
     private readonly HistoryWriter? _historyWriter;
     private readonly JobOutputFiles? _outputFiles;
+    private readonly InstanceLock? _lock;
+    private readonly SystemdNotifier _notifier;
+    private readonly ServiceStatus _status;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
     private int _stopSignals;
@@ -65,6 +70,8 @@ public sealed class Daemon : IDisposable
         {
             stateDir = StateDirectory.Resolve(options.StateDir, tree.Root);
             StateDirectory.Ensure(stateDir);
+            // One daemon per tree: taken before anything in the state dir is touched.
+            _lock = InstanceLock.Take(stateDir, tree.Root);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -72,6 +79,21 @@ public sealed class Daemon : IDisposable
             stateDir = null;
         }
         StateDir = stateDir;
+
+        // Orphans of jobs (double forks) become our children: reaped by us, and killed
+        // with the rest at shutdown instead of living on unnoticed.
+        if (Prctl.BecomeSubreaper() is { } subreaperError)
+            _log.LogWarning("cannot become a child subreaper ({Error}); double-forked job processes escape us", subreaperError);
+
+        int recovered = 0;
+        if (stateDir is not null)
+        {
+            try { recovered = Recovery.Run(stateDir, options.Grace, _log); }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+            {
+                _log.LogError("crash recovery failed: {Error}; leftovers of an earlier run may still be running", e.Message);
+            }
+        }
 
         var retention = TimeSpan.FromDays(options.HistoryDays);
         if (stateDir is not null)
@@ -92,6 +114,7 @@ public sealed class Daemon : IDisposable
         _reaper = new Reaper(_loop, _log);
         _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
             _outputFiles is null ? output : new JobOutputs(output, _outputFiles), _log);
+        if (recovered > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", recovered.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
             new JobNumberFile(stateDir), _log);
@@ -114,6 +137,8 @@ public sealed class Daemon : IDisposable
         _runner.Connect(dispatcher, Scheduler.OnExited);
         Scheduler.JobFinished += PostOffice.JobEnded;
         Scheduler.Idle += OnIdle;
+        _notifier = SystemdNotifier.FromEnvironment();
+        _status = new ServiceStatus(_notifier, Scheduler, _loop);
 
         var control = new ControlServices(Scheduler, _runner, tree, _outputFiles, history, _loop, _loop.Clock, _log)
         {
@@ -170,6 +195,7 @@ public sealed class Daemon : IDisposable
                 _log.LogCritical("entry job {Entry} could not be started: {Reason}", entry.Id, entry.EndReason);
                 ExitCode = 1;
             }
+            else _status.Ready();
         });
         _thread = new Thread(RunLoop) { Name = "chaqum-loop", IsBackground = true };
         _thread.Start();
@@ -200,6 +226,7 @@ public sealed class Daemon : IDisposable
         int count = Interlocked.Increment(ref _stopSignals);
         _loop.Post(() =>
         {
+            _status.Stopping("stop requested");
             if (count == 1) Scheduler.Shutdown();
             else
             {
@@ -211,8 +238,10 @@ public sealed class Daemon : IDisposable
 
     private void OnIdle()
     {
-        // Processes that jobs left behind in their groups do not survive us.
-        if (_runner.SignalLingering(Signals.SIGTERM) == 0)
+        _status.Stopping("nothing left to do");
+        // Processes that jobs left behind, in their groups or (double-forked) reparented
+        // to us as their subreaper, do not survive us.
+        if (_runner.SignalLingering(Signals.SIGTERM) + SignalOrphans(Signals.SIGTERM) == 0)
         {
             Finish();
             return;
@@ -220,16 +249,33 @@ public sealed class Daemon : IDisposable
         var deadline = _loop.Clock.Now + _options.Grace;
         void Check()
         {
-            if (_runner.LingeringCount == 0) { Finish(); return; }
+            if (_runner.LingeringCount == 0 && LiveOrphans().Count == 0) { Finish(); return; }
             if (_loop.Clock.Now >= deadline)
             {
                 _runner.SignalLingering(Signals.SIGKILL);
+                SignalOrphans(Signals.SIGKILL);
                 Finish();
                 return;
             }
             _loop.After(TimeSpan.FromMilliseconds(50), Check);
         }
         _loop.After(TimeSpan.FromMilliseconds(50), Check);
+    }
+
+    /// <summary>Our children that are not jobs: when idle, no job runs, so every live child
+    /// is an orphan some job left behind (zombies are the reaper's business).</summary>
+    private static List<int> LiveOrphans() =>
+        ProcStat.Children(Environment.ProcessId).Where(pid => ProcStat.State(pid) is { } s && s != 'Z').ToList();
+
+    private int SignalOrphans(int signal)
+    {
+        var orphans = LiveOrphans();
+        foreach (var pid in orphans)
+        {
+            if (signal == Signals.SIGTERM) _log.LogWarning("killing pid {Pid}, left behind by a job", pid);
+            Signals.Process(pid, signal);
+        }
+        return orphans.Count;
     }
 
     private void Finish()
@@ -241,6 +287,7 @@ public sealed class Daemon : IDisposable
     public void Dispose()
     {
         _control.Dispose();
+        _notifier.Dispose();
         _historyWriter?.Dispose();
         _outputFiles?.Dispose();
         if (StateDir is not null) File.Delete(Path.Combine(StateDir, "control-socket"));
@@ -248,5 +295,6 @@ public sealed class Daemon : IDisposable
         _runner.Dispose();
         _load.Dispose();
         _loop.Dispose();
+        _lock?.Dispose();
     }
 }

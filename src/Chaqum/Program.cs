@@ -38,6 +38,9 @@ public static partial class Program
         try
         {
             options = cli.Options(parsed, entryArgs);
+            // Become the user first: the tree must be readable as that user, and every
+            // file we create from here on must belong to them.
+            if (options.User is { } user) Chaqum.Service.UserSwitch.To(user);
             tree = JobTree.Open(options.TreePath);
             try { entry = tree.Resolve(options.Entry); }
             catch (ProtocolException e) { throw new ArgumentException($"entry job: {e.Message} in {tree.Root}"); }
@@ -48,19 +51,28 @@ public static partial class Program
             return 1;
         }
 
-        using var serilog = DaemonLog.Create(options.Verbosity, options.LogFile);
+        var (serilog, logFile) = DaemonLog.Create(options.Verbosity, options.LogFile, DaemonLog.StderrIsJournal());
+        using var _serilog = serilog;
+        using var _logFile = logFile;
         using var loggers = new SerilogLoggerFactory(serilog);
+        if (Chaqum.Service.UserSwitch.IsRoot && options.User is null)
+            serilog.Warning("running as root without --user: every job runs as root");
         Daemon daemon;
         try
         {
             daemon = new Daemon(options, tree, entry, loggers, new JobOutputLog(serilog));
+        }
+        catch (Chaqum.Service.TreeBusyException e)
+        {
+            Console.Error.WriteLine($"chaqum: {e.Message}");
+            return 1;
         }
         catch (IOException e)
         {
             Console.Error.WriteLine($"chaqum: {e.Message}");
             return 1;
         }
-        using var _ = daemon;
+        using var _daemon = daemon;
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = Array.Empty<string>() });
         builder.Logging.ClearProviders();
@@ -80,6 +92,14 @@ public static partial class Program
             context.Cancel = true;
             daemon.Stop();
         }
+        // SIGHUP: reopen --log-file (after logrotate moved it); without one, nothing to do.
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            if (logFile is null) { serilog.Information("SIGHUP: no --log-file to reopen"); return; }
+            if (logFile.Reopen() is { } error) serilog.Error("SIGHUP: cannot reopen {Path}: {Error}; still writing to the old file", logFile.Path, error);
+            else serilog.Information("SIGHUP: reopened {Path}", logFile.Path);
+        });
 
         await host.RunAsync();
         return daemon.ExitCode;
@@ -166,6 +186,13 @@ public sealed class DaemonCommandLine
         HelpName = "SIZE",
     };
 
+    public readonly Option<string?> User = new("--user")
+    {
+        Description = "When started as root: run as USER (and GROUP, else USER's group) from the start; " +
+            "the state, the control socket and every job belong to that user",
+        HelpName = "USER[:GROUP]",
+    };
+
     public readonly Argument<string> Tree = new("TREE") { Description = "The job tree: a directory of executable job scripts" };
 
     public readonly Argument<string[]> Args = new("ARG")
@@ -181,7 +208,7 @@ public sealed class DaemonCommandLine
         Root = new RootCommand("chaqum: the job manager for chaotic job queues. Runs the tree's entry job and " +
             "every job it enqueues, answering their commands on fds 3 and 4, until nothing is left to do.")
         {
-            Entry, Verbose, Grace, LogFile, StateDir, Control, HistoryDays, OutputCap, OutputTotal, Tree, Args,
+            Entry, Verbose, Grace, LogFile, StateDir, Control, HistoryDays, OutputCap, OutputTotal, User, Tree, Args,
         };
     }
 
@@ -237,6 +264,7 @@ public sealed class DaemonCommandLine
             HistoryDays = days,
             OutputCapPerJob = Size(OutputCap),
             OutputTotalCap = Size(OutputTotal),
+            User = parsed.GetValue(User),
         };
     }
 }

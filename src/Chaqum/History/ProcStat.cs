@@ -7,6 +7,21 @@ public static class ProcStat
     /// with the pid it names one process for good (a reused pid has another start time).</summary>
     public static long? StartTicks(int pid) => Field(pid, 22);
 
+    /// <summary>Field 4 of /proc/PID/stat: the parent pid.</summary>
+    public static int? ParentPid(int pid) => (int?)Field(pid, 4);
+
+    /// <summary>Field 3 of /proc/PID/stat: R, S, D, Z, T...; null when the process is gone.</summary>
+    public static char? State(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close + 2 < stat.Length ? stat[close + 2] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>utime + stime (fields 14, 15) in clock ticks.</summary>
     public static long? CpuTicks(int pid) => Field(pid, 14) + Field(pid, 15);
 
@@ -39,6 +54,15 @@ public static class ProcStat
         {
             return null;
         }
+    }
+
+    /// <summary>Pids of our children: processes whose parent is this process (scans /proc).</summary>
+    public static List<int> Children(int parent)
+    {
+        var list = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(dir), out int pid) && Field(pid, 4) == parent) list.Add(pid);
+        return list;
     }
 
     /// <summary>Pids of the processes in a process group (scans /proc).</summary>

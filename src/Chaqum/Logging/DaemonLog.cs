@@ -5,11 +5,14 @@ using Serilog.Events;
 
 namespace Chaqum.Logging;
 
-/// <summary>Serilog configuration for the daemon: a human-readable console log on stderr
-/// (time, level, job id, message) and optionally a rolling file.</summary>
+/// <summary>Serilog configuration for the daemon: a human-readable log on stderr (time,
+/// level, message) and optionally a file. Under systemd, when stderr is the journal, each
+/// line instead starts with its syslog priority ("&lt;3&gt;") and carries no timestamp:
+/// journald adds its own and files the line at that priority.</summary>
 public static class DaemonLog
 {
     public const string ConsoleTemplate = "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}";
+    public const string JournalTemplate = "<{" + SyslogPriority.Property + "}>{Message:lj}{NewLine}{Exception}";
     public const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} {Level:u3} {Message:lj}{NewLine}{Exception}";
 
     /// <summary>-v shows debug events, -vv verbose ones (including the host's).</summary>
@@ -20,21 +23,37 @@ public static class DaemonLog
         _ => LogEventLevel.Verbose,
     };
 
-    public static Serilog.Core.Logger Create(int verbosity, string? logFile)
+    /// <summary>The log, and the file sink (null without --log-file) for SIGHUP reopening.</summary>
+    public static (Serilog.Core.Logger Logger, ReopenableFileSink? File) Create(int verbosity, string? logFile, bool journal)
     {
         var config = new LoggerConfiguration()
             .MinimumLevel.Is(LevelFor(verbosity))
-            .MinimumLevel.Override("Microsoft", verbosity >= 2 ? LogEventLevel.Debug : LogEventLevel.Warning)
-            .WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose,
+            .MinimumLevel.Override("Microsoft", verbosity >= 2 ? LogEventLevel.Debug : LogEventLevel.Warning);
+        config = journal
+            ? config.Enrich.With<SyslogPriority>().WriteTo.Console(outputTemplate: JournalTemplate,
+                standardErrorFromLevel: LogEventLevel.Verbose, formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            : config.WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose,
                 formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        ReopenableFileSink? file = null;
         if (logFile is not null)
         {
-            config = config.WriteTo.File(logFile, outputTemplate: FileTemplate,
-                rollingInterval: RollingInterval.Day, fileSizeLimitBytes: 256L * 1024 * 1024,
-                rollOnFileSizeLimit: true, retainedFileCountLimit: 14,
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            file = new ReopenableFileSink(logFile, FileTemplate);
+            config = config.WriteTo.Sink(file);
         }
-        return config.CreateLogger();
+        return (config.CreateLogger(), file);
+    }
+
+    /// <summary>Is stderr the journal? systemd sets $JOURNAL_STREAM to "DEV:INODE" of the
+    /// stream it connected; it is only ours if stderr still is that stream (a shell
+    /// redirect inside the unit would make it something else).</summary>
+    public static bool StderrIsJournal()
+    {
+        var value = Environment.GetEnvironmentVariable("JOURNAL_STREAM");
+        if (string.IsNullOrEmpty(value)) return false;
+        var parts = value.Split(':');
+        if (parts.Length != 2 || !ulong.TryParse(parts[0], out ulong dev) || !ulong.TryParse(parts[1], out ulong ino)) return false;
+        if (Mono.Unix.Native.Syscall.fstat(2, out var st) != 0) return false;
+        return st.st_dev == dev && st.st_ino == ino;
     }
 
     public static LogEventLevel ToSerilog(LogLevel level) => level switch

@@ -8,6 +8,13 @@ namespace Chaqum.Processes;
 /// so that "import chaqum" and "use Chaqum;" just work.</summary>
 public static class JobEnvironment
 {
+    /// <summary>systemd talks to the daemon through these; a job that inherited them could
+    /// pose as the daemon (NOTIFY_SOCKET) or believe its pipes were the journal.</summary>
+    private static readonly HashSet<string> ForDaemonOnly = new(StringComparer.Ordinal)
+    {
+        "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+    };
+
     /// <summary>Where the client libraries are: next to the executable (copied there by
     /// the build and by publish).</summary>
     public static string? LibraryDirectory()
@@ -22,7 +29,7 @@ public static class JobEnvironment
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
             var key = (string)e.Key;
-            if (key.StartsWith("CHAQUM_", StringComparison.Ordinal)) continue;
+            if (key.StartsWith("CHAQUM_", StringComparison.Ordinal) || ForDaemonOnly.Contains(key)) continue;
             env[key] = (string?)e.Value ?? "";
         }
         env["CHAQUM_TREE"] = treeRoot;

@@ -1,0 +1,98 @@
+using Chaqum.Control.History;
+using Chaqum.History;
+using Chaqum.Native;
+using Microsoft.Extensions.Logging;
+
+namespace Chaqum.Service;
+
+/// <summary>
+/// After an unclean end (kill -9, power loss, OOM kill) the history's live table still
+/// lists the jobs that were queued or running. Before anything starts, we find the
+/// process groups of those that ran and still exist, make sure by start time that they
+/// are really ours, kill them (TERM, then KILL after the grace time), and record every
+/// live job as "lost". After a clean stop the live table is empty and this does nothing.
+/// </summary>
+public static class Recovery
+{
+    /// <summary>Returns the number of jobs recorded lost (0 after a clean stop).</summary>
+    public static int Run(string stateDir, TimeSpan grace, ILogger log)
+    {
+        using var store = HistoryStore.Open(stateDir);
+        if (store is null) return 0;
+        var live = store.ReadLive();
+        if (live.Count == 0) return 0;
+
+        var leftovers = live.Where(l => l.Pid > 0 && IsOurs(l, log)).Select(l => l.Pid).ToList();
+        int killed = Kill(leftovers, grace, log);
+
+        var now = DateTimeOffset.Now;
+        var lost = live.Select(l => new RunRecord
+        {
+            Id = l.Id,
+            Attempt = l.Attempt,
+            Script = l.Script,
+            Args = l.Args,
+            Group = l.Group,
+            Parent = l.Parent,
+            EnqueuedAt = l.EnqueuedAt,
+            StartedAt = l.StartedAt,
+            EndedAt = now,
+            Outcome = "lost",
+            Pid = l.Pid,
+        }).ToList();
+        store.Write(lost, Array.Empty<LiveRecord>(), live.Select(l => l.Id).ToList());
+
+        int running = live.Count(l => l.Pid > 0);
+        log.LogWarning("recovered from an unclean stop: {Lost} jobs lost ({Running} were running, {Queued} queued); " +
+            "killed {Killed} leftover process groups; see chaqumctl history --lost",
+            lost.Count, running, lost.Count - running, killed);
+        foreach (var l in live)
+            log.LogInformation("lost: {Job} {Script} {Args}", l.Id, l.Script, Chaqum.Client.ShellWords.Join(l.Args));
+        return lost.Count;
+    }
+
+    /// <summary>
+    /// Is the process group that the job's pid led still there, and ours? A live leader
+    /// must have the recorded start time (else the pid was reused: never touched). A gone
+    /// leader with members left in its group is ours: the kernel does not hand out a pid
+    /// while a process group of that number exists, so the group outlived our leader.
+    /// </summary>
+    private static bool IsOurs(LiveRecord job, ILogger log)
+    {
+        var start = ProcStat.StartTicks(job.Pid);
+        if (start is { } ticks && ProcStat.State(job.Pid) != 'Z')
+        {
+            if (job.StartTicks != 0 && ticks == job.StartTicks) return true;
+            log.LogInformation("{Job}: pid {Pid} now belongs to another process; not touched", job.Id, job.Pid);
+            return false;
+        }
+        var members = Alive(job.Pid);
+        if (members.Count == 0) return false;
+        if (job.StartTicks == 0 || members.Any(m => ProcStat.StartTicks(m) < job.StartTicks))
+        {
+            log.LogInformation("{Job}: process group {Pgid} cannot be proven ours; not touched", job.Id, job.Pid);
+            return false;
+        }
+        return true;
+    }
+
+    private static List<int> Alive(int pgid) => ProcStat.GroupMembers(pgid).Where(p => ProcStat.State(p) is { } s && s != 'Z').ToList();
+
+    private static int Kill(List<int> groups, TimeSpan grace, ILogger log)
+    {
+        if (groups.Count == 0) return 0;
+        foreach (var g in groups)
+        {
+            log.LogWarning("killing leftover process group {Pgid} ({Members})", g, string.Join(" ", Alive(g)));
+            Signals.KillGroup(g, Signals.SIGTERM);
+        }
+        var deadline = DateTime.UtcNow + grace;
+        while (DateTime.UtcNow < deadline && groups.Any(g => Alive(g).Count > 0)) Thread.Sleep(50);
+        foreach (var g in groups.Where(g => Alive(g).Count > 0))
+        {
+            log.LogWarning("process group {Pgid} outlived SIGTERM; sending SIGKILL", g);
+            Signals.KillGroup(g, Signals.SIGKILL);
+        }
+        return groups.Count;
+    }
+}

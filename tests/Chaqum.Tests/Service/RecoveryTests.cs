@@ -1,0 +1,116 @@
+using Chaqum.Control.History;
+using Chaqum.Tests.Control;
+using Chaqum.Tests.Daemon;
+using Chaqum.Tests.Support;
+
+namespace Chaqum.Tests.Service;
+
+/// <summary>Crash recovery: after kill -9 of the daemon, the next start kills what the
+/// crashed run left running (only what is provably ours), records it lost, and tells init.</summary>
+[TestFixture, CancelAfter(120_000)]
+public class RecoveryTests
+{
+    [Test]
+    public void After_kill_9_leftovers_are_killed_recorded_lost_and_init_is_told()
+    {
+        using var tree = new TempTree();
+        // worker leaves a grandchild in its process group, then sleeps itself.
+        tree.Script("worker", "sleep 300 & echo $! > \"$CHAQUM_TREE/grandchild.pid\"; sleep 300\n");
+        tree.Script("init", Sh.Script("""
+            if [ -n "${CHAQUM_RECOVERED+set}" ]; then echo "recovered=$CHAQUM_RECOVERED"; exit 0; fi
+            cmd 'group -m 1 -- solo'
+            cmd 'enqueue -g solo -- worker first'; a=$(word 2)
+            cmd 'enqueue -g solo -- worker second'; b=$(word 2)
+            cmd "wait -- $a $b"
+            """));
+        // Not disposed before the end: disposing kills every process of the tree.
+        using var first = DaemonProcess.Start(tree);
+        Poll.Until(() => tree.Exists("grandchild.pid") && tree.Read("grandchild.pid").Trim().Length > 0, "the grandchild runs");
+        int grandchild = int.Parse(tree.Read("grandchild.pid").Trim());
+        // The worker's live record (pid and start time) is on disk.
+        Poll.Until(() => LiveRecords(tree).Count(l => l.Pid > 0 && l.StartTicks > 0) == 2, "init and the worker recorded live");
+        first.Signal(9);
+        first.WaitForExit();
+        Assert.That(ServiceTests.ProcessIsAlive(grandchild), Is.True, "the grandchild outlived the daemon");
+
+        using (var second = DaemonProcess.Start(tree))
+        {
+            Assert.That(second.WaitForExit(), Is.EqualTo(0));
+            // init, the running worker and the queued worker.
+            Assert.That(second.Output("init"), Is.EqualTo(new[] { "recovered=3" }));
+            Assert.That(second.Log, Does.Contain("recovered from an unclean stop: 3 jobs lost (2 were running, 1 queued)"));
+        }
+        Poll.Until(() => !ServiceTests.ProcessIsAlive(grandchild), "the grandchild is gone");
+
+        var lost = Ctl.Run(tree, "history", "--lost", "--json");
+        Assert.That(lost.Exit, Is.EqualTo(0), lost.ToString());
+        var runs = lost.Json.AsArray();
+        Assert.That(runs.Select(r => (string)r!["outcome"]!), Is.All.EqualTo("lost"));
+        Assert.That(runs.Select(r => r!["script"]!.ToString() + " " + string.Join(" ", r["args"]!.AsArray().Select(a => a!.ToString()))),
+            Is.EquivalentTo(new[] { "init ", "worker first", "worker second" }));
+
+        // A clean run afterwards: nothing to recover, and CHAQUM_RECOVERED is absent.
+        tree.Script("init", "echo \"recovered=${CHAQUM_RECOVERED-absent}\"\n");
+        using var third = DaemonProcess.Start(tree);
+        Assert.That(third.WaitForExit(), Is.EqualTo(0));
+        Assert.That(third.Output("init"), Is.EqualTo(new[] { "recovered=absent" }));
+        Assert.That(third.Log, Does.Not.Contain("unclean stop"));
+    }
+
+    [Test]
+    public void A_reused_pid_is_never_touched()
+    {
+        using var tree = new TempTree();
+        tree.Script("init", "echo \"recovered=$CHAQUM_RECOVERED\"\n");
+        // A process that is not ours but has the pid a crashed run recorded: its start
+        // time differs from the recorded one, as it would after pid reuse.
+        using var stranger = System.Diagnostics.Process.Start("setsid", new[] { "sleep", "300" });
+        try
+        {
+            Poll.Until(() => File.Exists($"/proc/{stranger.Id}/stat") && File.ReadAllText($"/proc/{stranger.Id}/stat").Contains("(sleep)"), "the stranger runs");
+            long ticks = StartTicks(stranger.Id);
+            Directory.CreateDirectory(tree.StateDir);
+            using (var store = HistoryStore.Open(tree.StateDir)!)
+            {
+                store.Write(Array.Empty<RunRecord>(), new[]
+                {
+                    new LiveRecord
+                    {
+                        Id = "victim/41", Script = "victim", Args = new[] { "a b" }, EnqueuedAt = DateTimeOffset.Now.AddMinutes(-5),
+                        StartedAt = DateTimeOffset.Now.AddMinutes(-5), Pid = stranger.Id, StartTicks = ticks - 1,
+                    },
+                }, Array.Empty<string>());
+            }
+
+            using var d = DaemonProcess.Start(tree);
+            Assert.That(d.WaitForExit(), Is.EqualTo(0));
+            Assert.That(d.Output("init"), Is.EqualTo(new[] { "recovered=1" }));
+            Assert.That(d.Log, Does.Contain($"pid {stranger.Id} now belongs to another process; not touched"));
+            Assert.That(stranger.HasExited, Is.False, "the stranger lives");
+
+            var lost = Ctl.Run(tree, "history", "--lost", "--json").Json.AsArray();
+            Assert.That(lost.Select(r => (string)r!["id"]!), Is.EqualTo(new[] { "victim/41" }));
+        }
+        finally
+        {
+            stranger.Kill();
+            stranger.WaitForExit();
+        }
+    }
+
+    private static List<LiveRecord> LiveRecords(TempTree tree)
+    {
+        try
+        {
+            using var store = HistoryStore.Open(tree.StateDir, readOnly: true);
+            return store?.ReadLive() ?? new List<LiveRecord>();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException) { return new List<LiveRecord>(); }
+    }
+
+    private static long StartTicks(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]);
+    }
+}
