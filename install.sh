@@ -1,0 +1,188 @@
+#!/bin/sh
+# install.sh: builds chaqum and chaqumctl from this checkout and installs them, with the
+# client libraries, man pages and systemd units, under a prefix. Every path it installs is
+# written to PREFIX/lib/chaqum/install-manifest, so that uninstall.sh removes exactly those.
+# Run ./install.sh --help for the details.
+set -eu
+
+usage() {
+    cat <<'EOF'
+Usage: ./install.sh [--self-contained] [PREFIX]
+
+Builds chaqum and chaqumctl (dotnet publish, Release) and installs under PREFIX
+(default /usr/local):
+
+  PREFIX/lib/chaqum/                 chaqum, chaqumctl, their libraries, and clients/
+                                     (the sh, Python and Perl libraries: $CHAQUM_LIBDIR)
+  PREFIX/bin/chaqum, chaqumctl       symlinks into PREFIX/lib/chaqum
+  PREFIX/share/man/man1, man7        chaqum(1), chaqumctl(1), chaqum-protocol(7)
+  PREFIX/share/doc/chaqum/           operations.md, protocol.md
+  PREFIX/lib/systemd/system/         chaqum@.service (runs PREFIX/bin/chaqum)
+  PREFIX/lib/systemd/user/           chaqum@.service for systemctl --user
+  PREFIX/lib/chaqum/uninstall.sh     removes all of the above again
+
+Building needs the .NET 10 SDK. By default the programs are framework-dependent:
+the machine that runs them needs the .NET 10 runtime (found in /usr/share/dotnet,
+/usr/lib/dotnet or $DOTNET_ROOT).
+
+Options:
+  --self-contained   bundle the .NET runtime (about 85 MB instead of 6 MB; the
+                     runtime pack is fetched by NuGet on the first such build);
+                     the installed programs then need no .NET on the machine
+  -h, --help         show this help
+
+Environment:
+  DESTDIR            stage the installation under DESTDIR (for packaging): files go
+                     to DESTDIR/PREFIX/..., but the symlinks and the unit files
+                     point into PREFIX
+
+Installing again over an existing installation upgrades it: files are replaced
+(never rewritten in place, so a running daemon keeps its old ones until it is
+restarted) and files of the old version that the new one lacks are removed.
+Then restart the daemons: see docs/operations.md, "Upgrades".
+EOF
+}
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+
+self_contained=false
+prefix=
+while [ $# -gt 0 ]; do
+    case $1 in
+        -h|--help) usage; exit 0 ;;
+        --self-contained) self_contained=true ;;
+        --) shift; break ;;
+        -*) echo "install.sh: unknown option $1" >&2; echo "Try './install.sh --help'." >&2; exit 2 ;;
+        *) [ -z "$prefix" ] || { echo "install.sh: more than one PREFIX" >&2; exit 2; }; prefix=$1 ;;
+    esac
+    shift
+done
+if [ $# -gt 0 ]; then
+    [ -z "$prefix" ] && [ $# -eq 1 ] || { echo "install.sh: more than one PREFIX" >&2; exit 2; }
+    prefix=$1
+fi
+prefix=${prefix:-/usr/local}
+case $prefix in
+    /*) ;;
+    *) prefix=$(pwd)/$prefix ;;
+esac
+prefix=${prefix%/}
+[ -n "$prefix" ] || die "PREFIX / is not supported; use /usr"
+destdir=${DESTDIR:-}
+destdir=${destdir%/}
+root=$destdir$prefix
+
+src=$(cd "$(dirname "$0")" && pwd)
+[ -f "$src/src/Chaqum/Chaqum.csproj" ] || die "run me from a chaqum source checkout ($src has no src/Chaqum)"
+command -v dotnet >/dev/null 2>&1 || die "building needs the .NET 10 SDK ('dotnet' is not on PATH); see docs/operations.md"
+dotnet --list-sdks 2>/dev/null | grep -q '^10\.' || die "building needs the .NET 10 SDK; 'dotnet --list-sdks' shows none"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/chaqum-install.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+trap 'exit 130' INT TERM
+
+echo "Building chaqum (Release, self-contained: $self_contained)..."
+# --use-current-runtime: the native libraries (SQLite, Mono.Posix) of this machine only,
+# instead of every platform's. No build servers are left running afterwards.
+DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+    dotnet publish "$src/src/Chaqum/Chaqum.csproj" -c Release --nologo -v quiet \
+    --use-current-runtime --self-contained "$self_contained" \
+    -p:SatelliteResourceLanguages=en --disable-build-servers -o "$stage/lib" \
+    || die "dotnet publish failed"
+[ -x "$stage/lib/chaqum" ] && [ -x "$stage/lib/chaqumctl" ] && [ -d "$stage/lib/clients" ] \
+    || die "the build did not produce chaqum, chaqumctl and clients/"
+
+# The manifest: "d PATH" for a directory we created, "f PATH" for a file, "l PATH" for a
+# symlink; PATHs are absolute and without DESTDIR.
+manifest_rel=lib/chaqum/install-manifest
+old_manifest=$root/$manifest_rel
+new_manifest=$stage/manifest
+: > "$new_manifest"
+if [ -f "$old_manifest" ]; then
+    # Directories an earlier install created are still ours to remove one day.
+    grep '^d ' "$old_manifest" >> "$new_manifest" || true
+fi
+
+# make_dir REL: creates PREFIX/REL and its parents, noting each one we create.
+make_dir() {
+    path=$prefix
+    [ -d "$destdir$path" ] || { mkdir -p "$destdir$path"; echo "d $path" >> "$new_manifest"; }
+    rest=$1
+    while [ -n "$rest" ]; do
+        part=${rest%%/*}
+        case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
+        path=$path/$part
+        if [ ! -d "$destdir$path" ]; then
+            mkdir "$destdir$path"
+            echo "d $path" >> "$new_manifest"
+        fi
+    done
+}
+
+# put_file SOURCE REL MODE: written beside the target, then renamed over it, so that a
+# running daemon that has the old file open or mapped keeps the old contents.
+put_file() {
+    make_dir "$(dirname "$2")"
+    install -m "$3" "$1" "$root/$2.installing"
+    mv -f "$root/$2.installing" "$root/$2"
+    echo "f $prefix/$2" >> "$new_manifest"
+}
+
+# put_link TARGET REL: a relative symlink, valid wherever the prefix is staged.
+put_link() {
+    make_dir "$(dirname "$2")"
+    ln -sfn "$1" "$root/$2"
+    echo "l $prefix/$2" >> "$new_manifest"
+}
+
+echo "Installing into $root..."
+# The published programs, libraries and clients/ (CHAQUM_LIBDIR is the clients/ next to
+# the real chaqum executable, symlinks resolved).
+(cd "$stage/lib" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) > "$stage/files"
+while IFS= read -r f; do
+    if [ -x "$stage/lib/$f" ]; then mode=0755; else mode=0644; fi
+    put_file "$stage/lib/$f" "lib/chaqum/$f" "$mode"
+done < "$stage/files"
+
+put_link ../lib/chaqum/chaqum bin/chaqum
+put_link ../lib/chaqum/chaqumctl bin/chaqumctl
+
+put_file "$src/docs/chaqum.1" share/man/man1/chaqum.1 0644
+put_file "$src/docs/chaqumctl.1" share/man/man1/chaqumctl.1 0644
+put_file "$src/docs/chaqum-protocol.7" share/man/man7/chaqum-protocol.7 0644
+put_file "$src/docs/operations.md" share/doc/chaqum/operations.md 0644
+put_file "$src/docs/protocol.md" share/doc/chaqum/protocol.md 0644
+
+# The units name /usr/local/bin/chaqum; point them at this prefix.
+sed "s|/usr/local/bin/chaqum|$prefix/bin/chaqum|g" "$src/contrib/systemd/chaqum@.service" > "$stage/system.service"
+sed "s|/usr/local/bin/chaqum|$prefix/bin/chaqum|g" "$src/contrib/systemd/user/chaqum@.service" > "$stage/user.service"
+put_file "$stage/system.service" "lib/systemd/system/chaqum@.service" 0644
+put_file "$stage/user.service" "lib/systemd/user/chaqum@.service" 0644
+
+put_file "$src/uninstall.sh" lib/chaqum/uninstall.sh 0755
+
+# Files of an earlier version that this one no longer has.
+if [ -f "$old_manifest" ]; then
+    grep -E '^[fl] ' "$old_manifest" | LC_ALL=C sort > "$stage/old-files" || true
+    grep -E '^[fl] ' "$new_manifest" | LC_ALL=C sort > "$stage/new-files" || true
+    LC_ALL=C comm -23 "$stage/old-files" "$stage/new-files" | while IFS= read -r line; do
+        path=${line#? }
+        case $path in "$prefix"/*) rm -f "$destdir$path" ;; esac
+    done
+fi
+echo "f $prefix/$manifest_rel" >> "$new_manifest"
+install -m 0644 "$new_manifest" "$root/$manifest_rel.installing"
+mv -f "$root/$manifest_rel.installing" "$root/$manifest_rel"
+
+echo "Installed chaqum $("$root/lib/chaqum/chaqum" --version 2>/dev/null || echo '(version unknown)') into $prefix."
+case ":$PATH:" in
+    *":$prefix/bin:"*) ;;
+    *) echo "Note: $prefix/bin is not on your PATH." ;;
+esac
+case $prefix in
+    /usr/local|/usr) ;;
+    *) echo "Note: systemd does not look for units in $prefix/lib/systemd; copy the unit to"
+       echo "      /etc/systemd/system (or ~/.config/systemd/user) to use it." ;;
+esac
+echo "To run a tree under systemd, see $prefix/share/doc/chaqum/operations.md."
+echo "To uninstall: $prefix/lib/chaqum/uninstall.sh $prefix"
