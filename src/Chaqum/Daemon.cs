@@ -88,7 +88,7 @@ public sealed class Daemon : IDisposable
         int recovered = 0;
         if (stateDir is not null)
         {
-            try { recovered = Recovery.Run(stateDir, options.Grace, _log); }
+            try { recovered = Recovery.Run(stateDir, tree.Root, options.Grace, _log); }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
             {
                 _log.LogError("crash recovery failed: {Error}; leftovers of an earlier run may still be running", e.Message);

@@ -149,7 +149,7 @@ public sealed class DaemonCommandLine
 
     public readonly Option<string?> LogFile = new("--log-file")
     {
-        Description = "Also log to this file (rotated daily and at 256 MB)",
+        Description = "Also log to this file; SIGHUP reopens it (for logrotate)",
         HelpName = "PATH",
     };
 

@@ -7,6 +7,9 @@ public static class ProcStat
     /// with the pid it names one process for good (a reused pid has another start time).</summary>
     public static long? StartTicks(int pid) => Field(pid, 22);
 
+    /// <summary>Field 5 of /proc/PID/stat: the process group.</summary>
+    public static long? Group(int pid) => Field(pid, 5);
+
     /// <summary>Field 4 of /proc/PID/stat: the parent pid.</summary>
     public static int? ParentPid(int pid) => (int?)Field(pid, 4);
 

@@ -15,7 +15,7 @@ namespace Chaqum.Service;
 public static class Recovery
 {
     /// <summary>Returns the number of jobs recorded lost (0 after a clean stop).</summary>
-    public static int Run(string stateDir, TimeSpan grace, ILogger log)
+    public static int Run(string stateDir, string treeRoot, TimeSpan grace, ILogger log)
     {
         using var store = HistoryStore.Open(stateDir);
         if (store is null) return 0;
@@ -23,7 +23,8 @@ public static class Recovery
         if (live.Count == 0) return 0;
 
         var leftovers = live.Where(l => l.Pid > 0 && IsOurs(l, log)).Select(l => l.Pid).ToList();
-        int killed = Kill(leftovers, grace, log);
+        var strays = Strays(live, treeRoot, leftovers);
+        int killed = Kill(leftovers, strays, grace, log);
 
         var now = DateTimeOffset.Now;
         var lost = live.Select(l => new RunRecord
@@ -44,7 +45,7 @@ public static class Recovery
 
         int running = live.Count(l => l.Pid > 0);
         log.LogWarning("recovered from an unclean stop: {Lost} jobs lost ({Running} were running, {Queued} queued); " +
-            "killed {Killed} leftover process groups; see chaqumctl history --lost",
+            "killed {Killed} leftover process groups and processes; see chaqumctl history --lost",
             lost.Count, running, lost.Count - running, killed);
         foreach (var l in live)
             log.LogInformation("lost: {Job} {Script} {Args}", l.Id, l.Script, Chaqum.Client.ShellWords.Join(l.Args));
@@ -78,21 +79,58 @@ public static class Recovery
 
     private static List<int> Alive(int pgid) => ProcStat.GroupMembers(pgid).Where(p => ProcStat.State(p) is { } s && s != 'Z').ToList();
 
-    private static int Kill(List<int> groups, TimeSpan grace, ILogger log)
+    /// <summary>
+    /// Processes that left their job's process group (setsid, daemonizing) but still carry
+    /// the tree in their environment (CHAQUM_TREE, inherited from the job) and started no
+    /// earlier than the crashed run's first recorded job. Only one daemon runs per tree,
+    /// and it is us, so these descend from the crashed run's jobs.
+    /// </summary>
+    private static List<int> Strays(List<LiveRecord> live, string treeRoot, List<int> groups)
     {
-        if (groups.Count == 0) return 0;
+        var known = live.Where(l => l.StartTicks > 0).Select(l => l.StartTicks).ToList();
+        if (known.Count == 0) return new List<int>();
+        long since = known.Min();
+        var marker = System.Text.Encoding.UTF8.GetBytes("CHAQUM_TREE=" + treeRoot + "\0");
+        var inner = new byte[] { 0 }.Concat(marker).ToArray();
+        var strays = new List<int>();
+        int self = Environment.ProcessId;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid) || pid == self) continue;
+            if (groups.Contains((int)(ProcStat.Group(pid) ?? 0)) || ProcStat.State(pid) is null or 'Z') continue;
+            if (ProcStat.StartTicks(pid) is not { } start || start < since) continue;
+            byte[] env;
+            try { env = File.ReadAllBytes(Path.Combine(dir, "environ")); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            // Each entry ends with NUL; the first has no NUL before it.
+            if (env.AsSpan().StartsWith(marker) || env.AsSpan().IndexOf(inner) >= 0) strays.Add(pid);
+        }
+        return strays;
+    }
+
+    private static int Kill(List<int> groups, List<int> strays, TimeSpan grace, ILogger log)
+    {
+        if (groups.Count == 0 && strays.Count == 0) return 0;
         foreach (var g in groups)
         {
             log.LogWarning("killing leftover process group {Pgid} ({Members})", g, string.Join(" ", Alive(g)));
             Signals.KillGroup(g, Signals.SIGTERM);
         }
+        foreach (var pid in strays)
+        {
+            log.LogWarning("killing leftover process {Pid}, which left its job's process group", pid);
+            Signals.Process(pid, Signals.SIGTERM);
+        }
+        bool AnyLeft() => groups.Any(g => Alive(g).Count > 0) || strays.Any(p => ProcStat.State(p) is { } st && st != 'Z');
         var deadline = DateTime.UtcNow + grace;
-        while (DateTime.UtcNow < deadline && groups.Any(g => Alive(g).Count > 0)) Thread.Sleep(50);
+        while (DateTime.UtcNow < deadline && AnyLeft()) Thread.Sleep(50);
         foreach (var g in groups.Where(g => Alive(g).Count > 0))
         {
             log.LogWarning("process group {Pgid} outlived SIGTERM; sending SIGKILL", g);
             Signals.KillGroup(g, Signals.SIGKILL);
         }
-        return groups.Count;
+        foreach (var pid in strays.Where(p => ProcStat.State(p) is { } st && st != 'Z'))
+            Signals.Process(pid, Signals.SIGKILL);
+        return groups.Count + strays.Count;
     }
 }

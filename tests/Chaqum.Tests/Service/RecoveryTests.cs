@@ -14,8 +14,13 @@ public class RecoveryTests
     public void After_kill_9_leftovers_are_killed_recorded_lost_and_init_is_told()
     {
         using var tree = new TempTree();
-        // worker leaves a grandchild in its process group, then sleeps itself.
-        tree.Script("worker", "sleep 300 & echo $! > \"$CHAQUM_TREE/grandchild.pid\"; sleep 300\n");
+        // worker leaves a grandchild in its process group and one that escaped it
+        // (setsid), then sleeps itself.
+        tree.Script("worker", """
+            setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$CHAQUM_TREE/escaped.pid"
+            sleep 300 & echo $! > "$CHAQUM_TREE/grandchild.pid"
+            sleep 300
+            """);
         tree.Script("init", Sh.Script("""
             if [ -n "${CHAQUM_RECOVERED+set}" ]; then echo "recovered=$CHAQUM_RECOVERED"; exit 0; fi
             cmd 'group -m 1 -- solo'
@@ -31,7 +36,9 @@ public class RecoveryTests
         Poll.Until(() => LiveRecords(tree).Count(l => l.Pid > 0 && l.StartTicks > 0) == 2, "init and the worker recorded live");
         first.Signal(9);
         first.WaitForExit();
+        int escaped = int.Parse(tree.Read("escaped.pid").Trim());
         Assert.That(ServiceTests.ProcessIsAlive(grandchild), Is.True, "the grandchild outlived the daemon");
+        Assert.That(ServiceTests.ProcessIsAlive(escaped), Is.True, "the escaped grandchild outlived the daemon");
 
         using (var second = DaemonProcess.Start(tree))
         {
@@ -41,6 +48,7 @@ public class RecoveryTests
             Assert.That(second.Log, Does.Contain("recovered from an unclean stop: 3 jobs lost (2 were running, 1 queued)"));
         }
         Poll.Until(() => !ServiceTests.ProcessIsAlive(grandchild), "the grandchild is gone");
+        Poll.Until(() => !ServiceTests.ProcessIsAlive(escaped), "the escaped grandchild is gone");
 
         var lost = Ctl.Run(tree, "history", "--lost", "--json");
         Assert.That(lost.Exit, Is.EqualTo(0), lost.ToString());
