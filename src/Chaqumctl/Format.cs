@@ -52,12 +52,19 @@ public static class Format
 
     public static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
 
-    public static void Json(JsonNode? node) =>
-        Console.Out.WriteLine(node?.ToJsonString(new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        }) ?? "null");
+    /// <summary>Compact JSON with text as it is ("+01:00", not "\u002B01:00").</summary>
+    public static readonly JsonSerializerOptions JsonLine = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static readonly JsonSerializerOptions JsonIndented = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static void Json(JsonNode? node) => Console.Out.WriteLine(node?.ToJsonString(JsonIndented) ?? "null");
 
     /// <summary>Columns padded to the widest cell; the last column is not padded.</summary>
     public static void Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)

@@ -31,8 +31,9 @@ public static class Program
         // enqueue and run take protocol-style options (-g, -t TIMEOUT...) that must not be
         // mistaken for ours: everything after the subcommand goes to the daemon untouched.
         int sub = SubcommandIndex(args, root);
-        if (sub >= 0 && args[sub] is "enqueue" or "run" && !args.Skip(sub + 1).Any(a => a is "-h" or "--help"))
+        if (sub >= 0 && args[sub] is "enqueue" or "run")
         {
+            if (EnqueueCommands.AsksForHelp(args[(sub + 1)..])) return EnqueueCommands.PrintUsage(args[sub]);
             // Parse the global options with a stand-in subcommand: the rest is not ours.
             var globals = root.Parse(args[..sub].Append("groups").ToArray());
             if (globals.Errors.Count > 0) return UsageError(globals);

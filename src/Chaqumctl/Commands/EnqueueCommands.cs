@@ -16,24 +16,48 @@ public static class EnqueueCommands
                          [-P MAXPRESSURE] [-t TIMEOUT] [-p PRIO] [-k KEY] [-a JOBID]... [-r RETRIES] [--] SCRIPT [ARG...]
 
         {1}
+
         The options are those of the job protocol's enqueue (see chaqum-protocol(7)); note that
         after the subcommand, -t is the job's TIMEOUT (the tree is given before it).
         """;
 
+    /// <summary>Options of the protocol's enqueue that take a value (the word after them
+    /// is not the script).</summary>
+    private const string ValuedOptions = "gmclMPtpkar";
+
+    /// <summary>Listed in chaqumctl --help; never invoked with arguments, since Main hands
+    /// enqueue and run to <see cref="Run"/> or <see cref="PrintUsage"/> itself.</summary>
     public static Command Help(string name)
     {
         var words = new Argument<string[]>("OPTIONS-AND-SCRIPT") { Arity = ArgumentArity.ZeroOrMore };
         var command = new Command(name, name == "enqueue"
             ? "Enqueue a job of the tree (options as in the job protocol's enqueue); prints its id"
             : "Run a job of the tree: stream its output, exit with its status (Ctrl-C detaches)") { words };
-        command.SetAction(_ =>
-        {
-            Console.Out.WriteLine(string.Format(Usage, name, name == "enqueue"
-                ? "Enqueues a job and prints its id."
-                : "Enqueues a job, prints its output as it comes, and exits with its status:\nits exit code, 128+N if a signal N ended it, 125 if it never ran. Ctrl-C detaches."));
-            return Program.Ok;
-        });
+        command.SetAction(_ => PrintUsage(name));
         return command;
+    }
+
+    public static int PrintUsage(string name)
+    {
+        Console.Out.WriteLine(string.Format(Usage, name, name == "enqueue"
+            ? "Enqueues a job and prints its id."
+            : "Enqueues a job, prints its output as it comes (stdout to stdout, stderr to stderr), and exits\nwith its status: its exit code, 128+N if signal N ended it, 125 if it never ran.\nCtrl-C detaches (the job goes on) and exits 130."));
+        return Program.Ok;
+    }
+
+    /// <summary>-h or --help among our options, before the script: "run -- report --help"
+    /// passes --help to the script.</summary>
+    public static bool AsksForHelp(string[] words)
+    {
+        for (int i = 0; i < words.Length; i++)
+        {
+            string w = words[i];
+            if (w is "-h" or "--help") return true;
+            if (w == "--" || !w.StartsWith('-') || w.Length < 2) return false;
+            // "-g G": skip the value; "-gG" carries it.
+            if (w.Length == 2 && ValuedOptions.Contains(w[1])) i++;
+        }
+        return false;
     }
 
     public static int Run(Context context, string name, string[] words)
@@ -52,7 +76,9 @@ public static class EnqueueCommands
         Console.CancelKeyPress += (_, e) =>
         {
             // Detach: the job goes on; only this viewer stops.
-            Console.Error.WriteLine($"\nchaqumctl: detached; {id} goes on. Follow it with: chaqumctl {Where(context)}log -f {id}");
+            Console.Error.WriteLine(id is null
+                ? $"\nchaqumctl: detached before the daemon answered; see chaqumctl {Where(context)}ps"
+                : $"\nchaqumctl: detached; {id} goes on. Follow it with: chaqumctl {Where(context)}log -f {id}");
             Console.Out.Flush();
             Environment.Exit(130);
         };

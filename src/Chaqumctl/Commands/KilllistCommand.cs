@@ -66,7 +66,10 @@ public static class KilllistCommand
     /// <summary>The ids on the lines left in the file, or null if the editor failed.</summary>
     private static List<string>? Edit(List<JsonNode> candidates)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"chaqumctl-killlist-{Environment.ProcessId}.txt");
+        // A fresh private directory (mkdtemp, 0700): a predictable name in a shared /tmp
+        // would let another user plant a symlink that we, perhaps root, write through.
+        var dir = Directory.CreateTempSubdirectory("chaqumctl-killlist-");
+        var file = Path.Combine(dir.FullName, "killlist.txt");
         var text = new List<string>
         {
             "# Jobs running longer than usual. The jobs whose lines remain when you save",
@@ -97,7 +100,7 @@ public static class KilllistCommand
         }
         finally
         {
-            File.Delete(file);
+            dir.Delete(recursive: true);
         }
     }
 }

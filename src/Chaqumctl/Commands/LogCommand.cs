@@ -24,7 +24,7 @@ public static class LogCommand
             }, e =>
             {
                 if (e["line"] is not { } line) return;
-                if (asJson) Console.Out.WriteLine(line.ToJsonString());
+                if (asJson) Console.Out.WriteLine(line.ToJsonString(Format.JsonLine));
                 else PrintLine(line);
                 Console.Out.Flush();
             });

@@ -16,7 +16,7 @@ public static class SnapshotCommands
         {
             var snapshot = context.Call("snapshot");
             if (parsed.GetValue(output) is { } file)
-                File.WriteAllText(file, snapshot.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                File.WriteAllText(file, snapshot.ToJsonString(Format.JsonIndented) + "\n");
             else Format.Json(snapshot);
             return Program.Ok;
         });
