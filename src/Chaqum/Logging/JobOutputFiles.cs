@@ -49,6 +49,9 @@ public readonly record struct OutputLine(DateTimeOffset Time, OutputStream Strea
 public sealed class JobOutputFiles : IJobOutput, IDisposable
 {
     private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(250);
+    /// <summary>How soon after a job's output closes the retention is applied again: a
+    /// daemon that runs for months must not only prune when it starts.</summary>
+    public static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private readonly string _dir;
     private readonly long _capPerJob;
     private readonly long _totalCap;
@@ -58,6 +61,7 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     private readonly Dictionary<Job, OpenFile> _open = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, List<Action<OutputLine>>> _followers = new(StringComparer.Ordinal);
     private ITimerHandle? _flushTimer;
+    private ITimerHandle? _pruneTimer;
     private string? _lastError;
 
     private sealed class OpenFile(FileStream stream, string path)
@@ -115,6 +119,11 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         _open.Remove(job);
         try { file.Stream.Dispose(); }
         catch (IOException e) { Problem(e.Message); }
+        _pruneTimer ??= _timers.After(PruneEvery, () =>
+        {
+            _pruneTimer = null;
+            Prune();
+        });
     }
 
     private OpenFile? Open(Job job)

@@ -1,0 +1,205 @@
+using System.Text.RegularExpressions;
+using Chaqum.Logging;
+using Chaqum.Scheduling;
+using Chaqum.Tests.Scheduling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chaqum.Tests.Unit;
+
+/// <summary>Per-job output files: both streams marked, a cap per job that keeps the newest
+/// output, and the total retention (age, then size). Real files in a scratch directory;
+/// the timers are fake, and file ages are set by hand.</summary>
+[TestFixture, CancelAfter(30_000)]
+public class JobOutputFilesTests
+{
+    private string _stateDir = null!;
+    private FakeTime _time = null!;
+
+    private string OutputDir => Path.Combine(_stateDir, "output");
+
+    [SetUp]
+    public void SetUp()
+    {
+        _stateDir = Path.Combine(Path.GetTempPath(), "chaqum-output-test-" + Guid.NewGuid().ToString("N")[..12]);
+        _time = new FakeTime();
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_stateDir)) Directory.Delete(_stateDir, true);
+    }
+
+    private JobOutputFiles Files(long cap = 1 << 20, long total = 1L << 30, double retentionDays = 30) =>
+        new(_stateDir, cap, total, TimeSpan.FromDays(retentionDays), _time, NullLogger.Instance);
+
+    private static Job NewJob(string id) =>
+        new(id, 1, new ScriptPath(id.Split('/')[0], "/tree/" + id.Split('/')[0]), Array.Empty<string>(), null, new Chaqum.Scheduling.Group(""), JobOptions.Default);
+
+    /// <summary>A file in the output directory, written long ago (or not).</summary>
+    private string OldFile(string name, int bytes, TimeSpan age)
+    {
+        Directory.CreateDirectory(OutputDir);
+        var path = Path.Combine(OutputDir, name);
+        File.WriteAllText(path, new string('x', bytes));
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow - age);
+        return path;
+    }
+
+    [Test]
+    public void Both_streams_are_marked_with_time_stream_and_level()
+    {
+        using var files = Files();
+        var job = NewJob("convert/5");
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "converting a.png");
+        files.Line(job, OutputStream.Stderr, LogLevel.Warning, "a.png is large");
+        files.Line(job, OutputStream.Stderr, LogLevel.Error, "disk full");
+
+        var lines = files.Tail("convert/5", -1);
+        Assert.That(lines.Select(l => (l.StreamWord, OutputLine.LevelWord(l.Level), l.Text)), Is.EqualTo(new[]
+        {
+            ("out", "INF", "converting a.png"),
+            ("err", "WRN", "a.png is large"),
+            ("err", "ERR", "disk full"),
+        }));
+        Assert.That(files.Tail("convert/5", 1).Single().Text, Is.EqualTo("disk full"));
+
+        var raw = File.ReadAllLines(files.PathOf("convert/5"));
+        Assert.That(raw[0], Does.Match(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d out INF converting a\.png$"));
+        Assert.That(raw[1], Does.EndWith(" err WRN a.png is large"));
+    }
+
+    [Test]
+    public void Every_job_id_is_one_flat_file_name()
+    {
+        Assert.That(JobOutputFiles.FileName("convert/5"), Is.EqualTo("convert%2F5.log"));
+        Assert.That(JobOutputFiles.FileName("sub/dir/job/7"), Is.EqualTo("sub%2Fdir%2Fjob%2F7.log"));
+        Assert.That(JobOutputFiles.FileName("odd%2F/1"), Is.EqualTo("odd%252F%2F1.log"), "'%' is escaped first, so names never collide");
+        Assert.That(JobOutputFiles.FileName("init"), Is.EqualTo("init.log"));
+        using var files = Files();
+        Assert.That(files.PathOf("convert/5"), Is.EqualTo(Path.Combine(OutputDir, "convert%2F5.log")));
+    }
+
+    [Test]
+    public void The_cap_keeps_the_newest_output_in_two_halves()
+    {
+        const long cap = 4096;
+        using var files = Files(cap);
+        var job = NewJob("chatty/1");
+        for (int i = 1; i <= 1000; i++)
+            files.Line(job, i % 2 == 0 ? OutputStream.Stderr : OutputStream.Stdout, LogLevel.Information, $"line {i:D4} " + new string('.', 20));
+
+        var lines = files.Tail("chatty/1", -1);
+        var path = files.PathOf("chatty/1");
+        long current = new FileInfo(path).Length, previous = new FileInfo(path + ".1").Length;
+        Assert.That(current, Is.LessThanOrEqualTo(cap / 2));
+        Assert.That(previous, Is.LessThanOrEqualTo(cap / 2));
+        Assert.That(current + previous, Is.GreaterThan(cap / 2), "more than one half is kept");
+        Assert.That(Directory.GetFiles(OutputDir), Has.Length.EqualTo(2), "only FILE and FILE.1");
+
+        var numbers = lines.Select(l => int.Parse(Regex.Match(l.Text, @"line (\d+)").Groups[1].Value)).ToList();
+        Assert.That(numbers.Last(), Is.EqualTo(1000), "the newest line is kept");
+        Assert.That(numbers.First(), Is.GreaterThan(1), "the oldest lines are gone");
+        Assert.That(numbers, Is.EqualTo(Enumerable.Range(numbers.First(), numbers.Count)), "what is kept is one unbroken stretch, in order");
+        Assert.That(lines.Last().StreamWord, Is.EqualTo("err"));
+    }
+
+    [Test]
+    public void A_job_file_written_again_by_a_new_daemon_is_appended_to_within_the_cap()
+    {
+        const long cap = 2048;
+        var job = NewJob("init");
+        using (var first = Files(cap))
+        {
+            first.Line(job, OutputStream.Stdout, LogLevel.Information, "first run");
+            first.Closed(job, OutputStream.Stdout);
+            first.Closed(job, OutputStream.Stderr);
+        }
+        using var second = Files(cap);
+        second.Line(job, OutputStream.Stdout, LogLevel.Information, "second run");
+        Assert.That(second.Tail("init", -1).Select(l => l.Text), Is.EqualTo(new[] { "first run", "second run" }));
+        for (int i = 0; i < 200; i++) second.Line(job, OutputStream.Stdout, LogLevel.Information, new string('y', 40));
+        second.Flush("init");
+        Assert.That(new FileInfo(second.PathOf("init")).Length, Is.LessThanOrEqualTo(cap / 2));
+        Assert.That(second.Tail("init", -1).Select(l => l.Text), Has.None.EqualTo("first run"));
+    }
+
+    [Test]
+    public void A_cap_of_zero_keeps_no_file_but_followers_still_get_every_line()
+    {
+        using var files = Files(cap: 0);
+        var job = NewJob("quiet/2");
+        var seen = new List<string>();
+        var follow = files.Follow("quiet/2", l => seen.Add($"{l.StreamWord} {l.Text}"));
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "one");
+        files.Line(job, OutputStream.Stderr, LogLevel.Warning, "two");
+        follow.Dispose();
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "three");
+
+        Assert.That(seen, Is.EqualTo(new[] { "out one", "err two" }), "nothing after the follower left");
+        Assert.That(File.Exists(files.PathOf("quiet/2")), Is.False);
+        Assert.That(files.Tail("quiet/2", -1), Is.Empty);
+    }
+
+    [Test]
+    public void Prune_removes_the_output_of_jobs_that_ended_before_the_retention()
+    {
+        var old = OldFile("old%2F1.log", 100, TimeSpan.FromDays(40));
+        var oldHalf = OldFile("old%2F1.log.1", 100, TimeSpan.FromDays(41));
+        var recent = OldFile("recent%2F2.log", 100, TimeSpan.FromDays(29));
+        using var files = Files(retentionDays: 30);
+        files.Prune();
+        Assert.That(File.Exists(old), Is.False);
+        Assert.That(File.Exists(oldHalf), Is.False);
+        Assert.That(File.Exists(recent), Is.True);
+    }
+
+    [Test]
+    public void Prune_removes_the_oldest_files_while_the_total_is_over_its_cap()
+    {
+        var paths = Enumerable.Range(1, 5)
+            .Select(i => OldFile($"job%2F{i}.log", 1000, TimeSpan.FromHours(10 - i)))
+            .ToList();
+        using var files = Files(total: 3000);
+        files.Prune();
+        Assert.That(paths.Select(File.Exists), Is.EqualTo(new[] { false, false, true, true, true }),
+            "the two oldest go; the three newest fit in 3000 bytes");
+    }
+
+    [Test]
+    public void Prune_spares_the_files_of_jobs_still_writing()
+    {
+        using var files = Files(total: 10, retentionDays: 1);
+        var job = NewJob("busy/3");
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "still going");
+        files.Flush("busy/3");
+        File.SetLastWriteTimeUtc(files.PathOf("busy/3"), DateTime.UtcNow - TimeSpan.FromDays(5));
+        var other = OldFile("done%2F4.log", 100, TimeSpan.FromDays(5));
+
+        files.Prune();
+        Assert.That(File.Exists(files.PathOf("busy/3")), Is.True, "a running job's file is never removed");
+        Assert.That(File.Exists(other), Is.False);
+
+        files.Closed(job, OutputStream.Stdout);
+        files.Closed(job, OutputStream.Stderr);
+        files.Prune();
+        Assert.That(File.Exists(files.PathOf("busy/3")), Is.False, "once its output has closed, it is old like any other");
+    }
+
+    [Test]
+    public void The_retention_is_applied_again_within_the_hour_after_a_job_ends()
+    {
+        using var files = Files(retentionDays: 30);
+        var old = OldFile("old%2F1.log", 100, TimeSpan.FromDays(31));
+        var job = NewJob("short/5");
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "done");
+        files.Closed(job, OutputStream.Stdout);
+        files.Closed(job, OutputStream.Stderr);
+        Assert.That(File.Exists(old), Is.True, "not at once: pruning lists the whole directory");
+
+        _time.Advance(JobOutputFiles.PruneEvery);
+        Assert.That(File.Exists(old), Is.False);
+        Assert.That(File.Exists(files.PathOf("short/5")), Is.True);
+    }
+}
