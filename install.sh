@@ -82,10 +82,17 @@ trap 'rm -rf "$stage"' EXIT
 trap 'exit 130' INT TERM
 
 echo "Building chaqum (Release, self-contained: $self_contained)..."
+# In a copy of the sources, so that the checkout's bin/ and obj/ (a developer's build,
+# perhaps running right now) are neither used nor touched, and a read-only checkout works.
+mkdir "$stage/build"
+(cd "$src" && for f in NuGet.config nuget.config global.json; do [ ! -f "$f" ] || echo "$f"; done;
+    echo src; echo clients; echo Directory.Build.props; echo Directory.Packages.props) > "$stage/sources"
+(cd "$src" && tar -cf - --exclude=bin --exclude=obj --exclude=__pycache__ $(cat "$stage/sources")) |
+    (cd "$stage/build" && tar -xf -) || die "cannot copy the sources from $src"
 # --use-current-runtime: the native libraries (SQLite, Mono.Posix) of this machine only,
 # instead of every platform's. No build servers are left running afterwards.
 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
-    dotnet publish "$src/src/Chaqum/Chaqum.csproj" -c Release --nologo -v quiet \
+    dotnet publish "$stage/build/src/Chaqum/Chaqum.csproj" -c Release --nologo -v quiet \
     --use-current-runtime --self-contained "$self_contained" \
     -p:SatelliteResourceLanguages=en --disable-build-servers -o "$stage/lib" \
     || die "dotnet publish failed"
