@@ -75,6 +75,11 @@ public static class CronExpression
         {
             throw new FormatException($"bad cron expression '{text}': {FirstSentence(e.Message)}");
         }
+        catch (OverflowException)
+        {
+            // NCrontab's int.Parse on a number like */99999999999.
+            throw new FormatException($"bad cron expression '{text}': a number is too large");
+        }
     }
 
     private static string FirstSentence(string message)

@@ -10,7 +10,7 @@ public static class Interval
     public static TimeSpan Parse(string text)
     {
         if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double plain))
-            return Check(TimeSpan.FromSeconds(plain), text);
+            return Check(FromSeconds(plain, text), text);
 
         double seconds = 0;
         int i = 0;
@@ -37,9 +37,16 @@ public static class Interval
                 _ => throw new FormatException($"bad interval '{text}': unknown unit '{unit}'"),
             };
         }
+        return Check(FromSeconds(seconds, text), text);
+    }
+
+    /// <summary>TimeSpan.FromSeconds throws OverflowException beyond ~29 000 years (and a
+    /// plain number of 400 digits parses as infinity): refuse such intervals instead.</summary>
+    private static TimeSpan FromSeconds(double seconds, string text)
+    {
         if (double.IsInfinity(seconds) || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
             throw new FormatException($"interval '{text}' is too long");
-        return Check(TimeSpan.FromSeconds(seconds), text);
+        return TimeSpan.FromSeconds(seconds);
     }
 
     private static TimeSpan Check(TimeSpan interval, string text)
