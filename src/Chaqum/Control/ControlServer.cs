@@ -43,17 +43,20 @@ public sealed class ControlServer : IDisposable
 
     public string Path { get; }
 
-    /// <summary>Creates the socket's directory 0700, or checks that an existing one we own
-    /// is not open to others (a shared /tmp must not let anyone else in).</summary>
+    /// <summary>Creates the socket's directory 0700. In the shared /tmp, an existing one must
+    /// be a directory of ours, root included: whoever owns the directory can swap the
+    /// socket for their own.</summary>
     private void PrepareDirectory(string dir)
     {
+        var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
         if (!Directory.Exists(dir))
         {
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(dir, owner);
             return;
         }
-        if (Syscall.stat(dir, out var st) == 0 && st.st_uid != _uid && _uid != 0 && dir.StartsWith("/tmp/", StringComparison.Ordinal))
-            throw new IOException($"control socket directory {dir} belongs to another user");
+        if (!dir.StartsWith("/tmp/", StringComparison.Ordinal) || Syscall.lstat(dir, out var st) != 0) return;
+        if (st.st_uid != _uid || (st.st_mode & FilePermissions.S_IFMT) != FilePermissions.S_IFDIR)
+            throw new IOException($"control socket directory {dir} belongs to another user (or is not a directory)");
     }
 
     /// <summary>A socket file left by a daemon that died is removed; one that answers
@@ -110,7 +113,14 @@ public sealed class ControlServer : IDisposable
         {
             var line = ControlProtocol.Serialize(new ControlResponse { Ok = false, Error = "permission denied: not the daemon's user" }) + "\n";
             await client.SendAsync(System.Text.Encoding.UTF8.GetBytes(line));
+            // Closing with the client's request unread would reset the connection and
+            // destroy our answer before it is read: say we are done, then drain briefly.
+            client.Shutdown(SocketShutdown.Send);
+            using var drained = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            var buffer = new byte[4096];
+            while (await client.ReceiveAsync(buffer, SocketFlags.None, drained.Token) > 0) { }
         }
+        catch (OperationCanceledException) { }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         finally { client.Dispose(); }
     }

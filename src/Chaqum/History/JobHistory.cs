@@ -37,12 +37,14 @@ public sealed class JobHistory
 
     private void AttemptEnded(Job job, JobStatus status, Outcome outcome)
     {
+        // Load the script's past runtimes before this run is queued for writing: loaded
+        // later (at the first ps), the store would lack the runs still queued, and those
+        // would never count; loaded after queueing, this run could count twice.
+        var list = outcome == Outcome.Exited ? Runtimes(job.Script.Relative) : null;
         _writer.Ended(Record(job, status, outcome, ran: true));
-        if (outcome == Outcome.Exited && _runtimes.TryGetValue(job.Script.Relative, out var list))
-        {
-            list.Insert(0, job.LastRuntime.TotalSeconds);
-            if (list.Count > Usual.Window) list.RemoveAt(list.Count - 1);
-        }
+        if (list is null) return;
+        list.Insert(0, job.LastRuntime.TotalSeconds);
+        if (list.Count > Usual.Window) list.RemoveAt(list.Count - 1);
     }
 
     private void Finished(Job job)
@@ -75,7 +77,11 @@ public sealed class JobHistory
     };
 
     /// <summary>The script's usual runtime, from the history (read once, then kept current).</summary>
-    public Usual? UsualFor(string script)
+    public Usual? UsualFor(string script) => Usual.Of(Runtimes(script));
+
+    /// <summary>Recent runtimes of the script, newest first: read from the store once (all
+    /// earlier daemons' runs are on disk by then), then kept current by AttemptEnded.</summary>
+    private List<double> Runtimes(string script)
     {
         if (!_runtimes.TryGetValue(script, out var list))
         {
@@ -88,6 +94,6 @@ public sealed class JobHistory
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException) { }
             _runtimes[script] = list;
         }
-        return Usual.Of(list);
+        return list;
     }
 }
