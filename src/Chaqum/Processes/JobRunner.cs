@@ -64,7 +64,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         if (job.Parent is { } parent) env.Add(new("CHAQUM_PARENT", parent.Id));
         if (!job.Group.IsDefault) env.Add(new("CHAQUM_GROUP", job.Group.Name));
         if (job.Slot >= 0) env.Add(new("CHAQUM_SLOT", job.Slot.ToString(CultureInfo.InvariantCulture)));
-        if (job.Parent is null && job.Repeat is null) env.AddRange(EntryEnvironment);
+        if (job.IsEntry) env.AddRange(EntryEnvironment);
 
         int pid = _spawner.Start(job.Script.Absolute, job.Args, env, out var pipes, out int errno);
         if (pid == 0)

@@ -13,6 +13,7 @@ public sealed record EnqueueRequest(ScriptPath Script, string[] Args)
     public IReadOnlyList<string> Dependencies { get; init; } = Array.Empty<string>();
     /// <summary>Overrides the SCRIPT/N id (the entry job is called by its script name).</summary>
     public string? Id { get; init; }
+    public bool IsEntry { get; init; }
 }
 
 /// <summary>What a repeat registration asks for.</summary>

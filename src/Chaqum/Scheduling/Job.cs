@@ -33,6 +33,8 @@ public sealed class Job
     public Job? Parent { get; }
     /// <summary>For repeat firings: the job that registered the repeat (for kill permission).</summary>
     public Job? Owner { get; init; }
+    /// <summary>The tree's entry job (init), the one the daemon itself started.</summary>
+    public bool IsEntry { get; init; }
     public Repeat? Repeat { get; init; }
     public Group Group { get; }
     public JobOptions Options { get; }

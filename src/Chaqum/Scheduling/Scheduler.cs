@@ -72,7 +72,7 @@ public sealed partial class Scheduler
     /// <summary>Enqueues the entry job, called by its script name.</summary>
     public Job EnqueueEntry(ScriptPath script, string[] args)
     {
-        _entry = Enqueue(new EnqueueRequest(script, args) { Id = script.Relative });
+        _entry = Enqueue(new EnqueueRequest(script, args) { Id = script.Relative, IsEntry = true });
         return _entry;
     }
 
@@ -115,6 +115,7 @@ public sealed partial class Scheduler
         var job = new Job(id, number, request.Script, request.Args, request.Parent, group, request.Options)
         {
             Owner = request.Owner,
+            IsEntry = request.IsEntry,
             Repeat = request.Repeat,
             EnqueuedAt = _clock.WallNow,
             Priority = request.Priority,

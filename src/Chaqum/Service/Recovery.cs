@@ -48,7 +48,7 @@ public static class Recovery
             "killed {Killed} leftover process groups and processes; see chaqumctl history --lost",
             lost.Count, running, lost.Count - running, killed);
         foreach (var l in live)
-            log.LogInformation("lost: {Job} {Script} {Args}", l.Id, l.Script, Chaqum.Client.ShellWords.Join(l.Args));
+            log.LogInformation("lost: {Job}: {Command}", l.Id, Chaqum.Client.ShellWords.Join(l.Args.Prepend(l.Script)));
         return lost.Count;
     }
 
