@@ -23,6 +23,22 @@ public sealed class Context
     private static string Canonical(string path) =>
         Chaqum.Control.Native.Paths.RealPath(path, out _) ?? Path.GetFullPath(path);
 
+    /// <summary>Where systemd units keep their runtime directories (RuntimeDirectory=chaqum/NAME):
+    /// a daemon found there serves -t TREE only if it says it serves that tree.</summary>
+    private static IEnumerable<string> ServiceSockets()
+    {
+        var roots = new List<string> { "/run/chaqum" };
+        if (Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } xdg) roots.Add(Path.Combine(xdg, "chaqum"));
+        foreach (var root in roots)
+        {
+            string[] dirs;
+            try { dirs = Directory.GetDirectories(root); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            foreach (var dir in dirs.Order(StringComparer.Ordinal))
+                if (File.Exists(Path.Combine(dir, "chaqum.sock"))) yield return Path.Combine(dir, "chaqum.sock");
+        }
+    }
+
     public IEnumerable<string> SocketCandidates()
     {
         if (Socket is not null) { yield return Path.GetFullPath(Socket); yield break; }
@@ -49,12 +65,45 @@ public sealed class Context
             ControlUnavailableException? last = null;
             foreach (var path in candidates)
             {
-                try { return _client = ControlClient.Connect(path); }
+                try
+                {
+                    _client = ControlClient.Connect(path);
+                    SocketPath = path;
+                    return _client;
+                }
                 catch (ControlUnavailableException e) { last = e; }
+            }
+            if (TreeRoot is { } root && Socket is null)
+            {
+                foreach (var path in ServiceSockets().Except(candidates))
+                {
+                    try
+                    {
+                        var client = ControlClient.Connect(path);
+                        var hello = client.Call("hello");
+                        if (hello["tree"]?.GetValue<string>() == root)
+                        {
+                            (_client, _hello, SocketPath) = (client, hello, path);
+                            return client;
+                        }
+                        client.Dispose();
+                    }
+                    catch (Exception e) when (e is ControlUnavailableException or ControlFailedException) { }
+                }
             }
             throw last!;
         }
     }
+
+    /// <summary>The socket we are connected to.</summary>
+    public string? SocketPath { get; private set; }
+
+    /// <summary>The id of the job we run in, when we talk to that job's own daemon
+    /// ($CHAQUM_IDENT with the socket of $CHAQUM_CONTROL); else null.</summary>
+    public string? OwnJobId =>
+        Environment.GetEnvironmentVariable("CHAQUM_IDENT") is { Length: > 0 } ident && SocketPath is not null &&
+        Environment.GetEnvironmentVariable("CHAQUM_CONTROL") is { Length: > 0 } own &&
+        Path.GetFullPath(own) == Path.GetFullPath(SocketPath) ? ident : null;
 
     public JsonNode Call(string command, JsonObject? args = null, Action<JsonNode>? onEvent = null) =>
         Client.Call(command, args, onEvent);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Chaqum.Control.History;
+using Chaqum.Tests.Control;
 using Chaqum.Tests.Daemon;
 using Chaqum.Tests.Support;
 
@@ -179,6 +180,32 @@ public class ServiceTests
             ProcessCleanup.KillTreeProcesses(tree.Root);
             Directory.Delete(stateParent, true);
         }
+    }
+
+    [Test]
+    public void Chaqumctl_finds_a_service_instance_by_its_tree()
+    {
+        using var tree = new TempTree();
+        using var other = new TempTree();
+        tree.Script("mine", "while [ ! -e stop ]; do sleep 0.05; done\n");
+        other.Script("init", "while [ ! -e stop ]; do sleep 0.05; done\n");
+        // As systemd lays it out: RuntimeDirectory=chaqum/NAME, one socket per instance.
+        var runtime = tree.Root + ".xdg";
+        var env = new Dictionary<string, string?> { ["XDG_RUNTIME_DIR"] = runtime };
+        try
+        {
+            using var a = DaemonProcess.Start(other, Array.Empty<string>(), null, new[] { "--control", Path.Combine(runtime, "chaqum", "a", "chaqum.sock") });
+            using var b = DaemonProcess.Start(tree, Array.Empty<string>(), null, new[] { "-e", "mine", "--control", Path.Combine(runtime, "chaqum", "b", "chaqum.sock") });
+            Poll.Until(() => File.Exists(Path.Combine(runtime, "chaqum", "a", "chaqum.sock")) && File.Exists(Path.Combine(runtime, "chaqum", "b", "chaqum.sock")), "both sockets");
+            var ps = Ctl.Exec(new[] { "-t", tree.Root, "ps", "--json" }, env);
+            Assert.That(ps.Exit, Is.EqualTo(0), ps.ToString());
+            Assert.That(ps.Json.AsArray().Select(j => (string)j!["id"]!), Is.EqualTo(new[] { "mine" }), "the daemon of -t TREE, not the other");
+            File.WriteAllText(tree.PathOf("stop"), "");
+            File.WriteAllText(other.PathOf("stop"), "");
+            Assert.That(a.WaitForExit(), Is.EqualTo(0));
+            Assert.That(b.WaitForExit(), Is.EqualTo(0));
+        }
+        finally { Directory.Delete(runtime, true); }
     }
 
     internal static bool ProcessIsAlive(int pid)
