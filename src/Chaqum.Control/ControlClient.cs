@@ -52,7 +52,7 @@ public sealed class ControlClient : IDisposable
         var request = new ControlRequest { Id = id, Command = command, Args = args ?? new JsonObject() };
         var bytes = Encoding.UTF8.GetBytes(ControlProtocol.Serialize(request) + "\n");
         try { _stream.Write(bytes); }
-        catch (IOException e) { throw new ControlUnavailableException($"the daemon hung up: {e.Message}"); }
+        catch (IOException e) { throw new ControlUnavailableException(ReasonForHangingUp() ?? $"the daemon hung up: {e.Message}"); }
 
         while (true)
         {
@@ -68,9 +68,23 @@ public sealed class ControlClient : IDisposable
                 onEvent?.Invoke(response.Event);
                 continue;
             }
+            // An error without our id was never our request's answer: the daemon refused the
+            // connection (another uid) or could not read what we sent, and hangs up.
+            if (response.Ok != true && response.Id == 0) throw new ControlUnavailableException(response.Error ?? "refused");
             if (response.Ok != true) throw new ControlFailedException(response.Error ?? "request failed");
             return response.Result ?? new JsonObject();
         }
+    }
+
+    /// <summary>A daemon that refuses a connection says why in one line, then closes it:
+    /// the line may still be waiting to be read after our write failed.</summary>
+    private string? ReasonForHangingUp()
+    {
+        try
+        {
+            return _reader.ReadLine() is { } line ? JsonSerializer.Deserialize<ControlResponse>(line, ControlProtocol.Json)?.Error : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
     }
 
     public void Dispose()

@@ -9,7 +9,7 @@ namespace Chaqumctl.Commands;
 /// take longer than usual. $VISUAL (or $EDITOR, or vi) opens on one line per candidate;
 /// the jobs whose lines remain when the editor exits 0 are killed; a non-zero editor exit
 /// kills nothing. --yes kills every candidate without an editor (for a scheduled job);
-/// --dry-run only lists them.
+/// --dry-run only lists them. Run inside a job, the job itself is never a candidate.
 /// </summary>
 public static class KilllistCommand
 {
@@ -21,8 +21,13 @@ public static class KilllistCommand
         var command = new Command("killlist", "Review the jobs running longer than usual in $EDITOR; the lines you keep are killed") { yes, dryRun, signal };
         command.SetAction(parsed =>
         {
-            var candidates = context.Call("ps")["jobs"]!.AsArray()
-                .Where(j => j!["longer_than_usual"]?.GetValue<bool>() == true).Select(j => j!).ToList();
+            var jobs = context.Call("ps")["jobs"]!.AsArray();
+            // A scheduled review runs as a job itself, and may take longer than its usual
+            // fraction of a second: it must not kill itself before it has done its work.
+            var self = context.OwnJobId;
+            var candidates = jobs
+                .Where(j => j!["longer_than_usual"]?.GetValue<bool>() == true && Format.Text(j["id"]) != self)
+                .Select(j => j!).ToList();
             if (candidates.Count == 0)
             {
                 Console.Out.WriteLine("no job runs longer than usual");

@@ -299,6 +299,29 @@ public class ChaqumctlTests
     }
 
     [Test]
+    public void Killlist_inside_a_job_never_kills_that_job()
+    {
+        using var tree = new TempTree();
+        var ctl = $"dotnet exec {Ctl.Dll}";
+        tree.Script("work", "sleep \"$1\"\n");
+        // Quick runs give "review" a usual runtime of a few milliseconds; the real review
+        // then runs far longer than that, like a scheduled review under load.
+        tree.Script("review", $"[ \"$1\" = quick ] && exit 0\nsleep 1\n{ctl} killlist --yes\necho \"killlist exit $?\"\n");
+        using var d = Start(tree, """
+            for s in 'work 0.05' 'review quick' 'review quick'; do cmd "enqueue -- $s"; cmd "wait -- $(word 2)"; done
+            cmd 'enqueue -- work 60'; echo "$(word 2)" > work.id
+            cmd 'enqueue -- review'; cmd "wait -- $(word 2)"
+            """);
+        // Three waits for a review answer: two quick ones, then the real one.
+        Poll.Until(() => d.Output("init").Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^reply: S review/\d+ \S+$")) == 3,
+            () => $"the review to end. Log:\n{d.Log}");
+        string work = tree.Read("work.id").Trim();
+        Assert.That(d.Output("init").Last(), Does.Match(@"^reply: S review/\d+ 0$"), d.Log);
+        Assert.That(d.Output(@"review/\d+"), Is.EqualTo(new[] { $"{work}: sent SIGTERM", "killlist exit 0" }), d.Log);
+        File.WriteAllText(tree.PathOf("stop"), "");
+    }
+
+    [Test]
     public void Another_uid_is_refused_by_file_permissions_and_by_peer_credentials()
     {
         using var tree = new TempTree();
@@ -319,7 +342,7 @@ public class ChaqumctlTests
         File.SetUnixFileMode(Path.GetDirectoryName(socket)!, (UnixFileMode)0x1FF);
         File.SetUnixFileMode(socket, (UnixFileMode)0x1B6);
         var refused = Ctl.Exec(new[] { "--socket", socket, "ps" }, env, asNobody);
-        Assert.That(refused.Exit, Is.Not.EqualTo(0), refused.ToString());
+        Assert.That(refused.Exit, Is.EqualTo(3), refused.ToString());
         Assert.That(refused.Err, Does.Contain("permission denied"));
         Assert.That(d.Log, Does.Match(@"refused a connection from uid 65534"));
         Assert.That(Ctl.Exec(new[] { "--socket", socket, "ps" }).Exit, Is.EqualTo(0), "the daemon's own uid is served");

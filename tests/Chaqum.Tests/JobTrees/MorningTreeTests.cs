@@ -27,6 +27,15 @@ public class MorningTreeTests
     private static List<string> Review(DaemonProcess d, string level) =>
         d.Lines.Where(l => Regex.IsMatch(l, $@"^\S+ {level} review/\d+\[err\] review: ")).Select(l => l[(l.IndexOf("review: ", StringComparison.Ordinal) + 8)..]).ToList();
 
+    /// <summary>Waits for the review's warning that it killed the job; returns that line.</summary>
+    private static string Killed(DaemonProcess d, string id)
+    {
+        string? line = null;
+        Poll.Until(() => (line = Review(d, "WRN").FirstOrDefault(l => l.StartsWith($"killed {id} "))) is not null,
+            () => $"the review to kill {id}. Log:\n{d.Log}", TimeSpan.FromSeconds(60));
+        return line!;
+    }
+
     [Test]
     public void The_review_kills_the_job_running_longer_than_usual_and_logs_it()
     {
@@ -54,7 +63,7 @@ public class MorningTreeTests
         Assert.That(d.HasLine($@"{Regex.Escape(hung)}: killed"), Is.False);
 
         Assert.That(Ctl_(socket, scratch, "enqueue", "--", "review").Exit, Is.EqualTo(0));
-        var killed = Poll.Until(() => Review(d, "WRN").FirstOrDefault(l => l.StartsWith($"killed {hung} ")), $"the review to kill {hung}");
+        var killed = Killed(d, hung);
         Assert.That(killed, Does.Match($@"^killed {Regex.Escape(hung)} \(nightly running \S+( \S+)? usually \S+( \S+)?\): sent SIGTERM$"));
         d.WaitForLine($@"{Regex.Escape(hung)}: killed: signal SIGTERM");
         Assert.That(d.HasLine(@"ERR review/"), Is.False, d.Log);
@@ -77,7 +86,7 @@ public class MorningTreeTests
         using var d = Start(scratch, socket, "--demo");
         var warning = d.WaitForLine(@"WRN init\[err\] demo: nightly/\d+ hangs; the review will find it");
         var hung = Regex.Match(warning, @"nightly/\d+").Value;
-        var killed = Poll.Until(() => Review(d, "WRN").FirstOrDefault(l => l.StartsWith($"killed {hung} ")), $"the review to kill {hung}");
+        var killed = Killed(d, hung);
         Assert.That(killed, Does.EndWith(": sent SIGTERM"));
         d.WaitForLine($@"{Regex.Escape(hung)}: killed: signal SIGTERM");
         d.WaitForLine(@"review/\d+: exited: exit 0");
