@@ -51,7 +51,8 @@ public static partial class Program
             return 1;
         }
 
-        var (serilog, logFile) = DaemonLog.Create(options.Verbosity, options.LogFile, DaemonLog.StderrIsJournal());
+        bool journal = DaemonLog.StderrIsJournal();
+        var (serilog, logFile) = DaemonLog.Create(options.Verbosity, options.LogFile, journal);
         using var _serilog = serilog;
         using var _logFile = logFile;
         using var loggers = new SerilogLoggerFactory(serilog);
@@ -60,7 +61,7 @@ public static partial class Program
         Daemon daemon;
         try
         {
-            daemon = new Daemon(options, tree, entry, loggers, new JobOutputLog(serilog));
+            daemon = new Daemon(options, tree, entry, loggers, JobOutputStderr.For(serilog, journal, options.Verbosity, logFile));
         }
         catch (Chaqum.Service.TreeBusyException e)
         {

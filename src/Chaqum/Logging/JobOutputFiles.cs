@@ -42,9 +42,10 @@ public readonly record struct OutputLine(DateTimeOffset Time, OutputStream Strea
 /// Keeps every job's output in a file of its own under STATE_DIR/output (both streams,
 /// marked), for chaqumctl log and show. Each job's output is capped: when its file
 /// reaches half the cap it becomes FILE.1 (replacing the previous one) and a new file is
-/// started, so at most the cap is kept, always the newest output. Files of jobs that
-/// ended long ago, or beyond a total size, are removed oldest first. Writes are buffered
-/// and flushed a few times a second; live readers (log -f) get lines as they come.
+/// started, so at most the cap is kept, always the newest output (<see cref="JobOutputFile"/>,
+/// which also applies the cap in memory before writing). Files of jobs that ended long
+/// ago, or beyond a total size, are removed oldest first. Writes are buffered and flushed
+/// a few times a second; live readers (log -f) get lines as they come.
 /// </summary>
 public sealed class JobOutputFiles : IJobOutput, IDisposable
 {
@@ -58,19 +59,17 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     private readonly TimeSpan _retention;
     private readonly ITimers _timers;
     private readonly ILogger _log;
-    private readonly Dictionary<Job, OpenFile> _open = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Job, JobOutputFile> _open = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, List<Action<OutputLine>>> _followers = new(StringComparer.Ordinal);
     private ITimerHandle? _flushTimer;
     private ITimerHandle? _pruneTimer;
     private string? _lastError;
 
-    private sealed class OpenFile(FileStream stream, string path)
-    {
-        public FileStream Stream { get; set; } = stream;
-        public string Path { get; } = path;
-        public int OpenStreams = 2;
-        public bool Dirty;
-    }
+    // "2026-11-22T05:03:53.449+00:00 out " for the last batch's time and stream.
+    private readonly byte[] _prefix = new byte[64];
+    private int _prefixLength;
+    private long _prefixMillis = -1;
+    private OutputStream _prefixStream;
 
     public JobOutputFiles(string stateDir, long capPerJob, long totalCap, TimeSpan retention, ITimers timers, ILogger log)
     {
@@ -101,24 +100,89 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
             var file = Open(job);
             if (file is null) return;
             var bytes = Encoding.UTF8.GetBytes(line.Format() + "\n");
-            if (file.Stream.Position + bytes.Length > _capPerJob / 2) Rotate(file);
-            file.Stream.Write(bytes);
-            file.Dirty = true;
+            bytes.CopyTo(file.Reserve(bytes.Length));
+            file.Commit(bytes.Length);
             _flushTimer ??= _timers.After(FlushEvery, FlushAll);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Problem(e.Message);
+            Failed(job, e.Message);
         }
     }
+
+    /// <summary>Many lines at once: formatted as <see cref="OutputLine.Format"/> does, but
+    /// straight into bytes.</summary>
+    public void Lines(Job job, OutputStream stream, OutputLines lines)
+    {
+        if (_followers.TryGetValue(job.Id, out var followers))
+        {
+            for (int i = 0; i < lines.Count; i++)
+            {
+                var line = new OutputLine(lines.Time, stream, lines[i].Level, lines.Text(i));
+                foreach (var f in followers.ToArray()) f(line);
+            }
+        }
+        if (_capPerJob <= 0) return;
+        try
+        {
+            var file = Open(job);
+            if (file is null) return;
+            var prefix = Prefix(lines.Time, stream);
+            for (int i = 0; i < lines.Count; i++)
+            {
+                var line = lines[i];
+                var text = line.Clean ? lines.Bytes(i) : Encoding.UTF8.GetBytes(lines.Text(i));
+                int length = prefix.Length + 4 + text.Length + 1;
+                var into = file.Reserve(length);
+                prefix.CopyTo(into);
+                int n = prefix.Length;
+                LevelWordBytes(line.Level).CopyTo(into[n..]);
+                n += 3;
+                into[n++] = (byte)' ';
+                text.CopyTo(into[n..]);
+                into[length - 1] = (byte)'\n';
+                file.Commit(length);
+            }
+            _flushTimer ??= _timers.After(FlushEvery, FlushAll);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Failed(job, e.Message);
+        }
+    }
+
+    private ReadOnlySpan<byte> Prefix(DateTimeOffset time, OutputStream stream)
+    {
+        long millis = time.Ticks / TimeSpan.TicksPerMillisecond;
+        if (millis != _prefixMillis || stream != _prefixStream)
+        {
+            time.TryFormat(_prefix, out int n, "yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+            _prefix[n++] = (byte)' ';
+            (stream == OutputStream.Stdout ? "out "u8 : "err "u8).CopyTo(_prefix.AsSpan(n));
+            _prefixLength = n + 4;
+            _prefixMillis = millis;
+            _prefixStream = stream;
+        }
+        return _prefix.AsSpan(0, _prefixLength);
+    }
+
+    private static ReadOnlySpan<byte> LevelWordBytes(LogLevel level) => level switch
+    {
+        LogLevel.Critical => "CRT"u8,
+        LogLevel.Error => "ERR"u8,
+        LogLevel.Warning => "WRN"u8,
+        LogLevel.Information => "INF"u8,
+        LogLevel.Debug => "DBG"u8,
+        _ => "TRC"u8,
+    };
 
     public void Closed(Job job, OutputStream stream)
     {
         if (!_open.TryGetValue(job, out var file)) return;
         if (--file.OpenStreams > 0) return;
         _open.Remove(job);
-        try { file.Stream.Dispose(); }
-        catch (IOException e) { Problem(e.Message); }
+        try { file.Dispose(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Problem(e.Message); }
         _pruneTimer ??= _timers.After(PruneEvery, () =>
         {
             _pruneTimer = null;
@@ -126,31 +190,30 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         });
     }
 
-    private OpenFile? Open(Job job)
+    private JobOutputFile? Open(Job job)
     {
         if (_open.TryGetValue(job, out var file)) return file;
-        var path = PathOf(job.Id);
-        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
-        file = new OpenFile(stream, path);
+        file = new JobOutputFile(PathOf(job.Id), _capPerJob);
         _open[job] = file;
         return file;
     }
 
-    private void Rotate(OpenFile file)
+    /// <summary>Writing failed: say so (once per kind of error) and drop what could not be
+    /// written, so that memory stays bounded while the disk is full.</summary>
+    private void Failed(Job job, string message)
     {
-        file.Stream.Dispose();
-        File.Move(file.Path, file.Path + ".1", overwrite: true);
-        file.Stream = new FileStream(file.Path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
+        if (_open.TryGetValue(job, out var file)) file.Discard();
+        Problem(message);
     }
 
     private void FlushAll()
     {
         _flushTimer = null;
-        foreach (var file in _open.Values)
+        foreach (var (job, file) in _open)
         {
-            if (!file.Dirty) continue;
-            try { file.Stream.Flush(); file.Dirty = false; }
-            catch (IOException e) { Problem(e.Message); }
+            if (!file.HasUnwritten) continue;
+            try { file.Write(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Failed(job, e.Message); }
         }
     }
 
@@ -158,10 +221,10 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     public void Flush(string jobId)
     {
         foreach (var (job, file) in _open)
-            if (job.Id == jobId && file.Dirty)
+            if (job.Id == jobId && file.HasUnwritten)
             {
-                try { file.Stream.Flush(); file.Dirty = false; }
-                catch (IOException e) { Problem(e.Message); }
+                try { file.Write(); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Failed(job, e.Message); }
             }
     }
 
@@ -239,7 +302,7 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     {
         foreach (var file in _open.Values)
         {
-            try { file.Stream.Dispose(); } catch (IOException) { }
+            try { file.Dispose(); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
         _open.Clear();
     }
@@ -251,6 +314,11 @@ public sealed class JobOutputs(params IJobOutput[] outputs) : IJobOutput
     public void Line(Job job, OutputStream stream, LogLevel level, string text)
     {
         foreach (var o in outputs) o.Line(job, stream, level, text);
+    }
+
+    public void Lines(Job job, OutputStream stream, OutputLines lines)
+    {
+        foreach (var o in outputs) o.Lines(job, stream, lines);
     }
 
     public void Closed(Job job, OutputStream stream)

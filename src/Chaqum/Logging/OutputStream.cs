@@ -5,10 +5,17 @@ namespace Chaqum.Logging;
 
 public enum OutputStream { Stdout, Stderr }
 
-/// <summary>Where job output lines go (the daemon log, and later per-job files).</summary>
+/// <summary>Where job output lines go (the daemon log, and per-job files).</summary>
 public interface IJobOutput
 {
     void Line(Job job, OutputStream stream, LogLevel level, string text);
+
+    /// <summary>Several lines read at once. Outputs that can copy bytes in bulk override
+    /// this; the others get one Line call each.</summary>
+    void Lines(Job job, OutputStream stream, OutputLines lines)
+    {
+        for (int i = 0; i < lines.Count; i++) Line(job, stream, lines[i].Level, lines.Text(i));
+    }
 
     /// <summary>The stream has ended (every writer closed it).</summary>
     void Closed(Job job, OutputStream stream) { }
@@ -40,6 +47,6 @@ public static class LevelPrefix
                 return l;
             }
         }
-        return stream == OutputStream.Stdout ? LogLevel.Information : LogLevel.Warning;
+        return OutputLines.DefaultLevel(stream);
     }
 }
