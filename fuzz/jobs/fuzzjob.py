@@ -53,6 +53,7 @@ class Player:
         self.last_progress = time.monotonic()
         self.last_reply = time.monotonic()
         self.history = deque(maxlen=30)
+        self.answered = deque(maxlen=12)   # (line, verb, recvmsg?, reply, body length)
         self.stats = {'frames': 0, 'lines': 0, 'replies': 0, 'S': 0, 'E': 0, 'T': 0,
                       'bytes_out': 0, 'max_reply_wait': 0.0}
         self.rng = self.gen.rng
@@ -141,6 +142,7 @@ class Player:
                 raise Violation('recvmsg body of %d bytes not followed by LF' % body)
         del self.inbuf[:lf + 1 + (body + 1 if body or (expect.recvmsg and line.startswith(b'S ')) else 0)]
         self.owed.popleft()
+        self.answered.append((expect.line[:200], expect.verb, expect.recvmsg, line[:120], body))
         self.check(expect, line, written_at)
         return True
 
@@ -235,9 +237,10 @@ class Player:
             raise Violation('fd 4 closed early')
 
     def finish(self, deadline):
-        # Clean up what we started: children killed (they are ours), repeats removed.
-        for i in range(0, len(self.ctx.children), 40):
-            self.queue(('killjobs -t 2 -- %s\n' % ' '.join(self.ctx.children[i:i + 40])).encode())
+        # Clean up what we started: children killed, one per command (a child got by a
+        # shared -k key may be someone else's, and one refusal would spare the others).
+        for child in self.ctx.children:
+            self.queue(('killjobs -t 2 -- %s\n' % child).encode())
         if not self.framing.pending_payload() and not self.framing.discarding and not self.framing.buf:
             self.queue(b'wait --\n')
         ending = self.rng.random()
@@ -290,8 +293,8 @@ def main():
     try:
         player.run()
     except Violation as v:
-        detail = '%s\nseed %d, job %s\nlast frames:\n%s\n' % (
-            v, SEED, ME, '\n'.join(repr(f) for f in player.history))
+        detail = '%s\nseed %d, job %s\nlast replies (line, verb, recvmsg?, reply, body):\n%s\nlast frames:\n%s\n' % (
+            v, SEED, ME, '\n'.join(repr(a) for a in player.answered), '\n'.join(repr(f) for f in player.history))
         with open(os.path.join(RESULTS, 'violation-%s.txt' % ME.replace('/', '_')), 'w') as f:
             f.write(detail)
         player.report(str(v))

@@ -8,7 +8,10 @@ import socket
 import threading
 import time
 
-BAD_LOG = re.compile(r'internal error|event loop failed|Unhandled exception|FTL |CRT chaqum')
+BAD_LOG = re.compile(r'internal error|event loop failed|Unhandled exception|^\S+ FTL ')
+# Every line of the daemon's log is one event: a line without the time and level is a
+# piece of an event split by a newline a job smuggled in (a forged log line).
+LOG_LINE = re.compile(r'^\d\d:\d\d:\d\d\.\d{3} (VRB|DBG|INF|WRN|ERR|FTL) ')
 
 
 def proc_status(pid):
@@ -93,7 +96,7 @@ class Monitor:
             self.tail.append(line)
             if self.log_file:
                 self.log_file.write(line + '\n')
-            if BAD_LOG.search(line) and len(self.bad_lines) < 200:
+            if (BAD_LOG.search(line) or not LOG_LINE.match(line)) and len(self.bad_lines) < 200:
                 self.bad_lines.append(line)
 
     def sample(self):

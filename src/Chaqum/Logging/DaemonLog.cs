@@ -27,6 +27,7 @@ public static class DaemonLog
     public static (Serilog.Core.Logger Logger, ReopenableFileSink? File) Create(int verbosity, string? logFile, bool journal)
     {
         var config = new LoggerConfiguration()
+            .Enrich.With<OneLineProperties>()
             .MinimumLevel.Is(LevelFor(verbosity))
             .MinimumLevel.Override("Microsoft", verbosity >= 2 ? LogEventLevel.Debug : LogEventLevel.Warning);
         config = journal

@@ -81,19 +81,60 @@ public sealed class JobConnection
     {
         if (_pumping) return; // a command completed synchronously inside the loop below
         _pumping = true;
-        try
-        {
-            while (!_closed && _current is null && _out is null)
-            {
-                if (TakeBuffered()) continue;
-                if (_eof) { Finish(); return; }
-                if (!Fill()) return;
-            }
-        }
+        try { PumpTurn(); }
         finally { _pumping = false; }
+        AbandonIfOrphaned();
     }
 
     private bool _pumping;
+
+    /// <summary>Commands handled in one go before other jobs, timers and the control socket
+    /// get their turn: a job that keeps its pipe full (pipelined commands, each maybe a
+    /// spawn) must not hold the event loop for seconds. What a job wrote before exiting
+    /// still runs all at once, before its end is recorded.</summary>
+    private const int CommandsPerTurn = 32;
+    private bool _continuing;
+    private Action? _continue;
+
+    private void PumpTurn()
+    {
+        int budget = _jobExited ? int.MaxValue : CommandsPerTurn;
+        while (!_closed && _current is null && _out is null)
+        {
+            if (TakeBuffered())
+            {
+                if (--budget > 0) continue;
+                ContinueLater();
+                return;
+            }
+            if (_eof) { Finish(); return; }
+            if (!Fill()) return;
+        }
+    }
+
+    private void ContinueLater()
+    {
+        if (_continuing) return;
+        _continuing = true;
+        _loop.Post(_continue ??= () => { _continuing = false; Pump(); });
+    }
+
+    /// <summary>A job that has exited cannot read the answer to a command that waits (a
+    /// wait, a recvmsg): once nobody else holds its fd 3 either, each such command is
+    /// abandoned in turn, and the ones after it still run.</summary>
+    private void AbandonIfOrphaned()
+    {
+        while (_jobExited && _current is not null && !_closed && !_pumping && AtEof())
+        {
+            var call = _current;
+            _current = null;
+            call.Cancel();
+            _log.LogDebug("{Job}: {Command} abandoned: the job has exited", Job.Id, call.Verb);
+            _pumping = true;
+            try { PumpTurn(); }
+            finally { _pumping = false; }
+        }
+    }
 
     /// <summary>Reads more bytes; false when nothing is available now (re-armed).</summary>
     private unsafe bool Fill()
@@ -325,7 +366,6 @@ public sealed class JobConnection
     {
         _jobExited = true;
         Pump();
-        if (_current is not null && !_closed && AtEof()) AbandonCurrent();
     }
 
     /// <summary>While a command is in progress nothing is read; to learn whether anyone can

@@ -1,0 +1,68 @@
+using Chaqum.Scheduling.Repeats;
+using Chaqum.Tests.Daemon;
+
+namespace Chaqum.Tests.Hardening;
+
+/// <summary>What the fuzzer found, pinned down: each of these once answered "internal
+/// error", split a reply (and a log line) in two, or left a connection open for ever.</summary>
+[TestFixture, CancelAfter(120_000)]
+public class FuzzFindsTests
+{
+    [TestCase("1000000000000000000000000000000000000000000000000000")]
+    [TestCase("99999999999w")]
+    public void An_interval_too_long_for_a_TimeSpan_is_refused(string text)
+    {
+        var e = Assert.Throws<FormatException>(() => Interval.Parse(text));
+        Assert.That(e!.Message, Does.Contain("too long"));
+    }
+
+    [TestCase("*/99999999999 * * * *")]
+    [TestCase("99999999999-1 * * * *")]
+    public void A_cron_number_beyond_Int32_is_refused(string text)
+    {
+        var e = Assert.Throws<FormatException>(() => CronExpression.Parse(text));
+        Assert.That(e!.Message, Does.StartWith("bad cron expression"));
+    }
+
+    [Test]
+    public void A_word_holding_a_newline_never_splits_a_reply_or_a_log_line()
+    {
+        using var tree = new TempTree();
+        tree.Script("init", Sh.Script("""
+            cmd "\$'wa\\nit' --"
+            cmd "wait \$'-\\n' --"
+            cmd "wait -- \$'x\\n12:00:00.000 ERR forged'"
+            cmd "repeat -i \$'1\\nx' -- init"
+            cmd 'wait --'
+            """));
+        using var d = DaemonProcess.Start(tree);
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+        Assert.That(d.Output("init"), Is.EqualTo(new[]
+        {
+            "reply: E unknown command 'wa?it'",
+            "reply: E wait: unknown option -?",
+            "reply: S",
+            "reply: E repeat: bad interval '1 x': number without unit (s, m, h, d, w)",
+            "reply: S",
+        }));
+        Assert.That(d.Lines, Has.None.Match(@"^12:00:00\.000 ERR forged"), "a job cannot forge a line of the daemon's log");
+        Assert.That(d.Lines, Has.All.Match(@"^(\d\d:\d\d:\d\d\.\d{3} [A-Z]{3} |\[stdout\] )"), "every log line is one event");
+    }
+
+    [Test]
+    public void Every_waiting_command_an_exited_job_left_behind_is_abandoned()
+    {
+        // The job writes two commands that can only be answered later, and a third, then
+        // exits without reading: the first used to be abandoned, the second held its
+        // connection (two descriptors) for the daemon's whole life.
+        using var tree = new TempTree();
+        tree.Script("leaver", "printf 'recvmsg\\nwait -t 3600 -- init\\nwait --\\n' >&3\n");
+        tree.Script("init", Sh.Script("""
+            cmd 'enqueue -- leaver'; l=$(word 2)
+            cmd "wait -- $l"
+            """));
+        using var d = DaemonProcess.Start(tree, Array.Empty<string>(), null, new[] { "-v" });
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+        Assert.That(d.Lines.Count(l => l.Contains("abandoned: the job has exited")), Is.EqualTo(2), d.Log);
+    }
+}
