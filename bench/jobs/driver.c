@@ -30,11 +30,107 @@ static long rss_kb(pid_t pid)
 /* The daemon spawned us: our parent is the daemon. */
 static pid_t daemon_pid(void) { return getppid(); }
 
+/* CPU time the daemon has used so far, all its threads (the first field of each
+ * thread's schedstat, in ns): a cost that other load on the machine does not inflate. */
+static long long daemon_cpu_ns(void)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)daemon_pid());
+    DIR *d = opendir(dir);
+    if (!d) die("%s: %s", dir, strerror(errno));
+    long long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[400], buf[128];
+        snprintf(path, sizeof path, "%s/%s/schedstat", dir, e->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        total += atoll(buf);
+    }
+    closedir(d);
+    return total;
+}
+
+/* Per-thread CPU of the daemon, to say where its time goes: a snapshot now, and
+ * report_threads() writes what each thread used since as "threads MODE NAME NS USER% SYS%". */
+struct thread_cpu { int tid; long long ns, user, sys; char comm[32]; };
+static struct thread_cpu before[256];
+static int before_count;
+
+static int read_threads(struct thread_cpu *out, int max)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)daemon_pid());
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && count < max) {
+        if (e->d_name[0] == '.') continue;
+        char path[400], buf[1024];
+        struct thread_cpu *t = &out[count];
+        memset(t, 0, sizeof *t);
+        t->tid = atoi(e->d_name);
+        snprintf(path, sizeof path, "%s/%s/schedstat", dir, e->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        t->ns = atoll(buf);
+        snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+        fd = open(path, O_RDONLY);
+        if (fd < 0) continue;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+        if (!open_paren || !close_paren) continue;
+        size_t len = (size_t)(close_paren - open_paren - 1);
+        if (len >= sizeof t->comm) len = sizeof t->comm - 1;
+        memcpy(t->comm, open_paren + 1, len);
+        for (char *c = t->comm; *c; c++) if (*c == ' ') *c = '_';
+        /* fields after ")": state(3) ... utime(14) stime(15) */
+        char *p = close_paren + 2;
+        for (int field = 3; field < 14 && p; field++) p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+        if (p) sscanf(p, "%lld %lld", &t->user, &t->sys);
+        count++;
+    }
+    closedir(d);
+    return count;
+}
+
+static void snapshot_threads(void) { before_count = read_threads(before, 256); }
+
+static void report_threads(const char *mode)
+{
+    static struct thread_cpu after[256];
+    int n = read_threads(after, 256);
+    for (int i = 0; i < n; i++) {
+        struct thread_cpu *a = &after[i], base = { 0 };
+        for (int j = 0; j < before_count; j++) if (before[j].tid == a->tid) base = before[j];
+        long long ns = a->ns - base.ns;
+        if (ns < 1000000) continue;   /* under 1 ms: not worth a line */
+        long long user = a->user - base.user, sys = a->sys - base.sys;
+        result("threads", "%s %s %lld %lld %lld", mode, a->comm, ns, user, sys);
+    }
+}
+
 static void settle(void)
 {
     /* Let the daemon finish what the last commands set off (history batches, log
-     * flushes) before its memory is read. */
+     * flushes) before its memory is read. $BENCH_PAUSE (seconds) makes it longer, to
+     * attach a profiler (dotnet-gcdump, dotnet-counters) at that point. */
+    const char *pause_for = getenv("BENCH_PAUSE");
     usleep(1500 * 1000);
+    if (pause_for) sleep((unsigned)atoi(pause_for));
 }
 
 static char *enqueue(const char *command)
@@ -101,9 +197,12 @@ int main(int argc, char **argv)
 
     if (strcmp(mode, "ping") == 0 && argc == 3) {
         long m = atol(argv[2]);
-        long long t0 = now_ns();
+        snapshot_threads();
+        long long cpu0 = daemon_cpu_ns(), t0 = now_ns();
         for (long i = 0; i < m; i++) ask("wait --");
         result("c_roundtrips", "%ld %lld", m, now_ns() - t0);
+        result("cpu_roundtrip", "%ld %lld", m, daemon_cpu_ns() - cpu0);
+        report_threads("ping");
     } else if (strcmp(mode, "once") == 0) {
         ask("wait --");
         result("first_answer_at", "%lld", now_ns());
@@ -113,29 +212,45 @@ int main(int argc, char **argv)
         snprintf(group, sizeof group, "group -m %s -- spawn", argv[3]);
         ask(group);
         char **ids = calloc((size_t)n, sizeof *ids);
-        long long t0 = now_ns();
+        snapshot_threads();
+        long long cpu0 = daemon_cpu_ns(), t0 = now_ns();
         for (int i = 0; i < n; i++) ids[i] = enqueue("enqueue -g spawn -- trivial");
         wait_all("wait", ids, n, "0");
         result("spawn", "%d %lld", n, now_ns() - t0);
+        result("cpu_spawn", "%d %lld", n, daemon_cpu_ns() - cpu0);
+        report_threads("spawn");
     } else if (strcmp(mode, "queue") == 0 && argc == 4) {
         int small = atoi(argv[2]), big = atoi(argv[3]);
         settle();
         result("rss_idle_kb", "%ld", rss_kb(daemon_pid()));
         ask("group -m 1 -- q");
         free(enqueue("enqueue -g q -- sleeper"));  /* holds the group's one slot */
-        long long t0 = now_ns(), t_small = 0, t_last0 = 0, t_big;
+        snapshot_threads();
+        long long cpu0 = daemon_cpu_ns(), t0 = now_ns(), t_small = 0, t_last0 = 0, t_big, cpu_last0 = 0;
         for (int i = 1; i <= big; i++) {
             char *id = enqueue("enqueue -g q -- trivial");
             free(id);
-            if (i == big - small) t_last0 = now_ns();
+            if (i == big - small) {
+                t_last0 = now_ns();
+                cpu_last0 = daemon_cpu_ns();
+                snapshot_threads();
+            }
             if (i == small) {
                 t_small = now_ns();
+                result("cpu_enqueue", "%d %lld", small, daemon_cpu_ns() - cpu0);
+                report_threads("enqueue");
                 settle();
                 result("rss_queued_kb", "%d %ld", small, rss_kb(daemon_pid()));
-                if (big - small == small) t_last0 = now_ns();
+                if (big - small == small) {
+                    t_last0 = now_ns();
+                    cpu_last0 = daemon_cpu_ns();
+                    snapshot_threads();
+                }
             }
         }
         t_big = now_ns();
+        result("cpu_enqueue_last", "%d %lld", small, daemon_cpu_ns() - cpu_last0);
+        report_threads("enqueue_last");
         result("enqueue_first", "%d %lld", small, t_small - t0);
         result("enqueue_last", "%d %d %lld", small, big, t_big - t_last0);
         settle();
@@ -170,10 +285,13 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "lines") == 0 && argc == 3) {
         char line[128];
         snprintf(line, sizeof line, "enqueue -- lines %s", argv[2]);
-        long long t0 = now_ns();
+        snapshot_threads();
+        long long cpu0 = daemon_cpu_ns(), t0 = now_ns();
         char *id = enqueue(line);
         wait_all("wait", &id, 1, "0");
         result("log", "%s %lld", argv[2], now_ns() - t0);
+        result("cpu_log", "%s %lld", argv[2], daemon_cpu_ns() - cpu0);
+        report_threads("log");
     } else {
         die("unknown mode or wrong arguments: %s", mode);
     }

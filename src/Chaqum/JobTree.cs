@@ -57,6 +57,12 @@ public sealed class JobTree
             throw new ProtocolException($"'{script}' is not a regular file");
         if (Syscall.access(real, AccessModes.X_OK) != 0)
             throw new ProtocolException($"'{script}' is not executable");
-        return new ScriptPath(real[(Root.Length + 1)..], real);
+        // One ScriptPath per script, not per job: 100 000 queued jobs of one script need
+        // its two paths once (the checks above are still made for every enqueue).
+        if (_scripts.TryGetValue(real, out var known)) return known;
+        if (_scripts.Count >= 10_000) _scripts.Clear();
+        return _scripts[real] = new ScriptPath(real[(Root.Length + 1)..], real);
     }
+
+    private readonly Dictionary<string, ScriptPath> _scripts = new(StringComparer.Ordinal);
 }

@@ -42,22 +42,14 @@ public sealed class Job
 
     public JobState State { get; internal set; } = JobState.Pending;
     public int Attempt { get; internal set; }
-    public int Pid { get; internal set; }
-    /// <summary>The pid of the last attempt (kept after it ended, for the history).</summary>
-    public int LastPid { get; internal set; }
-    public int Slot { get; internal set; } = -1;
     public bool Paused { get; internal set; }
 
     public DateTimeOffset EnqueuedAt { get; init; }
-    public DateTimeOffset? StartedAt { get; internal set; }
     public DateTimeOffset? EndedAt { get; internal set; }
-    /// <summary>Monotonic start of the current attempt, for runtimes and timeouts.</summary>
-    public TimeSpan StartedMono { get; internal set; }
 
     public JobStatus Status { get; internal set; } = JobStatus.NeverRan;
     public Outcome Outcome { get; internal set; }
     public string? EndReason { get; internal set; }
-    public ResourceUsage Usage { get; internal set; }
     public KillSource KillSource { get; internal set; }
 
     /// <summary>Whether wait can still fetch the result once it has ended.</summary>
@@ -65,13 +57,40 @@ public sealed class Job
     public bool ParentGone { get; internal set; }
 
     internal ITimerHandle? Timer { get; set; }
-    internal ITimerHandle? EscalationTimer { get; set; }
     internal int PendingDependencies { get; set; }
-    /// <summary>The supervisor's handle on the running process (pipes, connection).</summary>
-    public object? Process { get; set; }
 
+    /// <summary>What only a job that has started has: kept apart, because most of the
+    /// jobs in memory at any time may be queued ones that never started yet (memory per
+    /// queued job, docs/performance.md).</summary>
+    private sealed class RunState
+    {
+        public int Pid;
+        public int LastPid;
+        public int Slot = -1;
+        public DateTimeOffset? StartedAt;
+        public TimeSpan StartedMono;
+        public ResourceUsage Usage;
+        public ITimerHandle? EscalationTimer;
+        public object? Process;
+        public TimeSpan LastRuntime;
+    }
+
+    private RunState? _run;
+    private RunState Run => _run ??= new RunState();
+
+    public int Pid { get => _run?.Pid ?? 0; internal set => Run.Pid = value; }
+    /// <summary>The pid of the last attempt (kept after it ended, for the history).</summary>
+    public int LastPid { get => _run?.LastPid ?? 0; internal set => Run.LastPid = value; }
+    public int Slot { get => _run?.Slot ?? -1; internal set => Run.Slot = value; }
+    public DateTimeOffset? StartedAt { get => _run?.StartedAt; internal set => Run.StartedAt = value; }
+    /// <summary>Monotonic start of the current attempt, for runtimes and timeouts.</summary>
+    public TimeSpan StartedMono { get => _run?.StartedMono ?? TimeSpan.Zero; internal set => Run.StartedMono = value; }
+    public ResourceUsage Usage { get => _run?.Usage ?? default; internal set => Run.Usage = value; }
+    internal ITimerHandle? EscalationTimer { get => _run?.EscalationTimer; set => Run.EscalationTimer = value; }
+    /// <summary>The supervisor's handle on the running process (pipes, connection).</summary>
+    public object? Process { get => _run?.Process; set => Run.Process = value; }
     /// <summary>Runtime of the last attempt that ran.</summary>
-    public TimeSpan LastRuntime { get; internal set; }
+    public TimeSpan LastRuntime { get => _run?.LastRuntime ?? TimeSpan.Zero; internal set => Run.LastRuntime = value; }
 
     private List<Action<Job>>? _finishWatchers;
     private List<Job>? _children;

@@ -38,13 +38,15 @@ public static class JobOptionsParser
         }
         string? key = o.Get('k');
         if (key is { Length: 0 }) throw new ProtocolException("-k (key): empty key");
-        return new JobOptions
+        var options = new JobOptions
         {
             Timeout = timeout,
             Retries = o.Get('r') is { } r ? Values.NonNegativeInt(r, "-r (retries)") : 0,
             Key = key,
             Forget = o.Has('F'),
         };
+        // Most jobs have none: let them share one instance (memory per queued job).
+        return options == JobOptions.Default ? JobOptions.Default : options;
     }
 
     public static int Priority(ParsedOptions o) => o.Get('p') is { } p ? Values.Int(p, "-p (priority)") : 0;
