@@ -11,9 +11,24 @@ from collections import defaultdict
 
 results, stamps_chaqum, stamps_base = sys.argv[1:4]
 r = defaultdict(list)
+threads = defaultdict(list)   # mode -> [(thread name, ns, user ticks, sys ticks)]
 for line in open(results):
     key, *values = line.split()
+    if key == "threads":
+        mode, name, ns, user, system = values
+        threads[mode].append((name, int(ns), int(user), int(system)))
+        continue
     r[key].append([int(v) for v in values])
+
+
+def cpu_per(key, unit_ns, unit):
+    """The daemon's CPU time per item (all threads), best of the repetitions: " (daemon
+    CPU 120 µs/job)"."""
+    rows = r.get(key)
+    if not rows:
+        return ""
+    best = min(ns / count for count, *_, ns in rows)
+    return f" (daemon CPU {best / unit_ns:,.1f} {unit})"
 
 
 def best_rate(key):
@@ -59,13 +74,13 @@ def fmt_ratio(x):
 spawn, base_spawn = best_rate("spawn"), best_rate("base_spawn")
 n = r["spawn"][0][0] if r["spawn"] else 0
 q = ratio_of(spawn, base_spawn)
-row(f"spawn: {n} sh jobs, 64 in flight", fmt_rate(spawn, " jobs/s"), fmt_rate(base_spawn, " jobs/s") + " C posix_spawn",
+row(f"spawn: {n} sh jobs, 64 in flight", fmt_rate(spawn, " jobs/s") + cpu_per("cpu_spawn", 1e3, "µs/job"), fmt_rate(base_spawn, " jobs/s") + " C posix_spawn",
     fmt_ratio(q), ">= 0.80", check(None if q is None else q >= 0.80))
 
 # round trips
 c_rt, base_rt = best_rate("c_roundtrips"), best_rate("base_roundtrips")
 q = ratio_of(c_rt, base_rt)
-row("round trips: C job", fmt_rate(c_rt), fmt_rate(base_rt) + " C ping-pong", fmt_ratio(q), ">= 0.70",
+row("round trips: C job", fmt_rate(c_rt) + cpu_per("cpu_roundtrip", 1e3, "µs each"), fmt_rate(base_rt) + " C ping-pong", fmt_ratio(q), ">= 0.70",
     check(None if q is None else q >= 0.70))
 for name, key in [("Python", "python_roundtrips"), ("Perl", "perl_roundtrips"), ("sh", "sh_roundtrips"), (".NET", "dotnet_roundtrips")]:
     v = best_rate(key)
@@ -78,10 +93,10 @@ rate_small = first[0] / (first[1] / 1e9) if first else None
 rate_big = last[0] / (last[2] / 1e9) if last else None
 small = first[0] if first else 0
 big = last[1] if last else 0
-row(f"enqueue rate: 0 to {small:,} queued", fmt_rate(rate_small), fmt_rate(c_rt) + " C job round trips",
+row(f"enqueue rate: 0 to {small:,} queued", fmt_rate(rate_small) + cpu_per("cpu_enqueue", 1e3, "µs each"), fmt_rate(c_rt) + " C job round trips",
     fmt_ratio(ratio_of(rate_small, c_rt)), "-", "-")
 q = ratio_of(rate_big, rate_small)
-row(f"enqueue rate: {big - small:,} to {big:,} queued", fmt_rate(rate_big), fmt_rate(rate_small) + f" at 0 to {small:,}",
+row(f"enqueue rate: {big - small:,} to {big:,} queued", fmt_rate(rate_big) + cpu_per("cpu_enqueue_last", 1e3, "µs each"), fmt_rate(rate_small) + f" at 0 to {small:,}",
     fmt_ratio(q), ">= 0.80", check(None if q is None else q >= 0.80))
 
 # memory
@@ -125,8 +140,22 @@ log, base_log = best_rate("log"), best_rate("base_log")
 if log:
     q = ratio_of(log, base_log)
     size = r["log"][0][0] / 1e6
-    row(f"log: {size:.0f} MB of 60-byte lines", fmt_rate(log / 1e6, " MB/s"), fmt_rate(base_log / 1e6, " MB/s") + " cat to a file",
+    row(f"log: {size:.0f} MB of 60-byte lines", fmt_rate(log / 1e6, " MB/s") + cpu_per("cpu_log", 1e3, "µs/MB").replace("µs/MB", "ms/GB"), fmt_rate(base_log / 1e6, " MB/s") + " cat to a file",
         fmt_ratio(q), ">= 0.50", check(None if q is None else q >= 0.50))
+
+if len(sys.argv) > 4:
+    # Where the daemon's time went, per figure and thread (for docs/performance.md).
+    with open(sys.argv[4], "w") as f:
+        for mode, rows_ in threads.items():
+            total = sum(ns for _, ns, _, _ in rows_)
+            f.write(f"{mode}: daemon CPU {total / 1e6:.0f} ms\n")
+            merged = defaultdict(lambda: [0, 0, 0])
+            for name, ns, user, system in rows_:
+                m = merged[name]
+                m[0] += ns; m[1] += user; m[2] += system
+            for name, (ns, user, system) in sorted(merged.items(), key=lambda kv: -kv[1][0]):
+                if ns >= total / 50:
+                    f.write(f"  {name:<16} {ns / 1e6:8.0f} ms  (user {user * 10} ms, system {system * 10} ms)\n")
 
 header = ("figure", "value", "baseline (same run)", "ratio", "target", "met?")
 widths = [max(len(str(x[i])) for x in rows + [header]) for i in range(6)]

@@ -15,9 +15,9 @@ namespace Chaqum.Protocol;
 /// cannot be written because the job does not read fd 4: memory stays bounded by one line
 /// buffer and one pending reply per connection.
 ///
-/// Both descriptors are non-blocking. The command pipe is watched with EPOLLONESHOT and
-/// re-armed only when we want more input, so a pipe whose writers are gone (HUP) cannot
-/// spin the loop while a command is in progress.
+/// Both descriptors are non-blocking. The command pipe is watched only while we want more
+/// input (see Arm), so a pipe whose writers are gone (HUP) cannot spin the loop while a
+/// command is in progress.
 /// </summary>
 public sealed class JobConnection
 {
@@ -62,7 +62,7 @@ public sealed class JobConnection
         _replyFd = replyFd;
         _dispatcher = dispatcher;
         _log = log;
-        _cmdToken = loop.Add(cmdFd, EpollEvents.EPOLLIN | EpollEvents.EPOLLONESHOT, new Ready(_ => Pump()));
+        _cmdToken = loop.Add(cmdFd, EpollEvents.EPOLLIN, new Ready(_ => Pump()));
     }
 
     /// <summary>The job whose descriptors these are: every command acts as this job.</summary>
@@ -84,9 +84,29 @@ public sealed class JobConnection
         try { PumpTurn(); }
         finally { _pumping = false; }
         AbandonIfOrphaned();
+        // Listen for more only while we would read it; see Arm.
+        if (!_closed) Arm(_current is null && _out is null);
     }
 
     private bool _pumping;
+
+    /// <summary>
+    /// The command pipe is watched level-triggered while we want input, and not at all
+    /// while a command is in progress or a reply is blocked (then the pipe itself holds
+    /// whatever the job sends next). A round trip (the reply path, docs/performance.md)
+    /// so costs epoll_wait, read and write: no re-arming, and no read that only says
+    /// EAGAIN, since a read that did not fill the buffer has emptied the pipe. Disarmed is
+    /// EPOLLONESHOT without EPOLLIN: a hang-up is reported at most once, not in a loop.
+    /// </summary>
+    private void Arm(bool listen)
+    {
+        if (listen == _armed) return;
+        _armed = listen;
+        _loop.Modify(_cmdFd, listen ? EpollEvents.EPOLLIN : EpollEvents.EPOLLONESHOT, _cmdToken);
+    }
+
+    private bool _armed = true;
+    private bool _drained;            // the last read did not fill the buffer: the pipe is empty
 
     /// <summary>Commands handled in one go before other jobs, timers and the control socket
     /// get their turn: a job that keeps its pipe full (pipelined commands, each maybe a
@@ -98,6 +118,7 @@ public sealed class JobConnection
 
     private void PumpTurn()
     {
+        _drained = false;
         int budget = _jobExited ? int.MaxValue : CommandsPerTurn;
         while (!_closed && _current is null && _out is null)
         {
@@ -136,16 +157,19 @@ public sealed class JobConnection
         }
     }
 
-    /// <summary>Reads more bytes; false when nothing is available now (re-armed).</summary>
-    private unsafe bool Fill()
+    /// <summary>Reads more bytes; false when nothing is available now. Unless told to
+    /// make sure, a read that came back short is taken to have emptied the pipe.</summary>
+    private unsafe bool Fill(bool makeSure = false)
     {
+        if (_drained && !makeSure) return false;
         if (_payload is { Discard: 0 } direct && _end == _start && direct.Filled < direct.Data.Length)
         {
             // Large message body: read straight into its buffer.
             fixed (byte* p = &direct.Data[direct.Filled])
             {
-                long n = Syscall.read(_cmdFd, p, (ulong)(direct.Data.Length - direct.Filled));
-                if (n > 0) { direct.Filled += (int)n; return true; }
+                int wanted = direct.Data.Length - direct.Filled;
+                long n = Syscall.read(_cmdFd, p, (ulong)wanted);
+                if (n > 0) { direct.Filled += (int)n; _drained = n < wanted; return true; }
                 return ReadEnded(n);
             }
         }
@@ -166,8 +190,9 @@ public sealed class JobConnection
         }
         fixed (byte* p = &_buf[_end])
         {
-            long n = Syscall.read(_cmdFd, p, (ulong)(_buf.Length - _end));
-            if (n > 0) { _end += (int)n; return true; }
+            int wanted = _buf.Length - _end;
+            long n = Syscall.read(_cmdFd, p, (ulong)wanted);
+            if (n > 0) { _end += (int)n; _drained = n < wanted; return true; }
             return ReadEnded(n);
         }
     }
@@ -177,11 +202,7 @@ public sealed class JobConnection
         if (n == 0) { _eof = true; return true; }
         var errno = Stdlib.GetLastError();
         if (errno == Mono.Unix.Native.Errno.EINTR) return true;
-        if (errno == Mono.Unix.Native.Errno.EAGAIN)
-        {
-            _loop.Modify(_cmdFd, EpollEvents.EPOLLIN | EpollEvents.EPOLLONESHOT, _cmdToken);
-            return false;
-        }
+        if (errno == Mono.Unix.Native.Errno.EAGAIN) return false;
         _log.LogWarning("{Job}: reading commands failed: {Errno}", Job.Id, errno);
         _eof = true;
         return true;
@@ -375,7 +396,7 @@ public sealed class JobConnection
         while (!_eof)
         {
             if (_end == _buf.Length && _start == 0 && _buf.Length > MaxLine) return false;
-            if (!Fill()) return false;
+            if (!Fill(makeSure: true)) return false;
         }
         return true;
     }
