@@ -117,7 +117,7 @@ public sealed class Daemon : IDisposable
         if (recovered > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", recovered.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
-            new JobNumberFile(stateDir), _log);
+            new JobNumberFile(stateDir, _log), _log);
         var history = _historyWriter is null ? null : new JobHistory(Scheduler, _historyWriter, stateDir!);
         PostOffice = new PostOffice(_log);
         var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);

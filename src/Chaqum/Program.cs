@@ -81,6 +81,9 @@ public static partial class Program
         builder.Logging.AddSerilog(serilog);
         builder.Services.AddSingleton(daemon);
         builder.Services.AddHostedService<JobManagerService>();
+        // Signals are ours (below): the default ConsoleLifetime would also stop the host
+        // on SIGTERM, and that second stop request would SIGKILL every job at once.
+        builder.Services.AddSingleton<IHostLifetime, SignalsAreOurs>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Grace + TimeSpan.FromSeconds(30));
         using var host = builder.Build();
 
@@ -105,6 +108,13 @@ public static partial class Program
         await host.RunAsync();
         return daemon.ExitCode;
     }
+}
+
+/// <summary>A host lifetime that leaves SIGTERM/SIGINT to Program's own handlers.</summary>
+public sealed class SignalsAreOurs : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The daemon as a hosted service: starts with the host, and stops the host when

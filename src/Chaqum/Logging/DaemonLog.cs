@@ -41,7 +41,13 @@ public static class DaemonLog
             file = new ReopenableFileSink(logFile, FileTemplate);
             config = config.WriteTo.Sink(file);
         }
-        return (config.CreateLogger(), file);
+        var logger = config.CreateLogger();
+        if (file is not null)
+        {
+            file.Report = logger;
+            if (file.Problem is { } problem) logger.Error("log file {Path}: cannot write ({Error}); will retry", file.Path, problem);
+        }
+        return (logger, file);
     }
 
     /// <summary>Is stderr the journal? systemd sets $JOURNAL_STREAM to "DEV:INODE" of the

@@ -212,7 +212,7 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         foreach (var (job, file) in _open)
         {
             if (!file.HasUnwritten) continue;
-            try { file.Write(); }
+            try { file.Write(); Recovered(); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Failed(job, e.Message); }
         }
     }
@@ -293,9 +293,18 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
 
     private void Problem(string message)
     {
-        if (_lastError == message) return;
-        _lastError = message;
-        _log.LogError("job output files in {Dir}: {Error}", _dir, message);
+        // Once per kind of error, not once per job: the messages name each job's file.
+        string kind = System.Text.RegularExpressions.Regex.Replace(message, "'[^']*'", "''");
+        if (_lastError == kind) return;
+        _lastError = kind;
+        _log.LogError("job output files in {Dir}: {Error}; will retry", _dir, message);
+    }
+
+    private void Recovered()
+    {
+        if (_lastError is null) return;
+        _lastError = null;
+        _log.LogInformation("job output files in {Dir}: writing again", _dir);
     }
 
     public void Dispose()

@@ -66,6 +66,16 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         if (job.Slot >= 0) env.Add(new("CHAQUM_SLOT", job.Slot.ToString(CultureInfo.InvariantCulture)));
         if (job.IsEntry) env.AddRange(EntryEnvironment);
 
+        // Leave descriptors for the daemon itself (see Descriptors): short of them, the job
+        // waits and is retried, as on EMFILE. Each live job may still open its output file.
+        int reserve = (int)Math.Min(128, Descriptors.Limit / 8) + _live.Count;
+        if (Descriptors.Short(needed: 8, reserve))
+            return LaunchResult.Failed($"too few file descriptors left (limit {Descriptors.Limit}, " +
+                $"{reserve} kept for the daemon and its jobs' output files) ({job.Script.Relative})", transient: true);
+        // Likewise tasks: the runtime aborts when it cannot start a thread.
+        if (TaskHeadroom.Short(reserve: 32) is { } tasks)
+            return LaunchResult.Failed($"{tasks} ({job.Script.Relative})", transient: true);
+
         int pid = _spawner.Start(job.Script.Absolute, job.Args, env, out var pipes, out int errno);
         if (pid == 0)
         {

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Chaqum.Scheduling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Chaqum.State;
 
@@ -8,16 +10,23 @@ namespace Chaqum.State;
 /// numbers are reserved in blocks, and the end of the current block is written (atomically,
 /// via rename) before any number of it is used. A crash skips at most one block's rest.
 /// Without a usable state directory it still works, but only within one run.
+///
+/// If the reservation cannot be written (disk full, state directory made read-only), jobs
+/// still get numbers, from memory: the problem is logged once and the write is tried again
+/// at every new job until it works. Only a restart before then could repeat numbers.
 /// </summary>
 public sealed class JobNumberFile : IJobNumbers
 {
     private const long Block = 1000;
     private readonly string? _path;
+    private readonly ILogger _log;
     private long _next;
     private long _limit;
+    private bool _unsaved;
 
-    public JobNumberFile(string? stateDir)
+    public JobNumberFile(string? stateDir, ILogger? log = null)
     {
+        _log = log ?? NullLogger.Instance;
         _path = stateDir is null ? null : Path.Combine(stateDir, "next-job-number");
         _next = 1;
         if (_path is not null && File.Exists(_path) &&
@@ -28,21 +37,41 @@ public sealed class JobNumberFile : IJobNumbers
 
     public long Next()
     {
-        if (_next >= _limit) Reserve();
+        if (_next >= _limit)
+        {
+            _limit = _next + Block;
+            Save();
+        }
+        else if (_unsaved)
+        {
+            Save();
+        }
         return _next++;
     }
 
-    private void Reserve()
+    private void Save()
     {
-        _limit = _next + Block;
         if (_path is null) return;
         var tmp = _path + ".tmp";
-        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 64, FileOptions.WriteThrough))
+        try
         {
-            var bytes = System.Text.Encoding.ASCII.GetBytes(_limit.ToString(CultureInfo.InvariantCulture) + "\n");
-            f.Write(bytes);
-            f.Flush(true);
+            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 64, FileOptions.WriteThrough))
+            {
+                var bytes = System.Text.Encoding.ASCII.GetBytes(_limit.ToString(CultureInfo.InvariantCulture) + "\n");
+                f.Write(bytes);
+                f.Flush(true);
+            }
+            File.Move(tmp, _path, overwrite: true);
+            if (_unsaved) _log.LogInformation("job numbers: {Path} written again", _path);
+            _unsaved = false;
         }
-        File.Move(tmp, _path, overwrite: true);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_unsaved)
+                _log.LogError("job numbers: cannot write {Path} ({Error}); jobs go on with numbers from memory, " +
+                    "and a restart before the write succeeds could repeat them; will retry", _path, e.Message);
+            _unsaved = true;
+            try { File.Delete(tmp); } catch (Exception) { }
+        }
     }
 }
