@@ -220,6 +220,8 @@ public sealed class Daemon : IDisposable
         }
     }
 
+    public bool StopRequested => Volatile.Read(ref _stopSignals) > 0;
+
     /// <summary>SIGTERM/SIGINT or host stop: orderly stop; a second request kills at once.</summary>
     public void Stop()
     {

@@ -130,7 +130,9 @@ public sealed class JobManagerService(Daemon daemon, IHostApplicationLifetime li
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        daemon.Stop();
+        // The host stops after the daemon finished on its own (or after our signal handler
+        // asked it to): another stop request would only be logged as a "second" one.
+        if (!daemon.Completion.IsCompleted && !daemon.StopRequested) daemon.Stop();
         await daemon.Completion.WaitAsync(cancellationToken);
     }
 }
