@@ -193,6 +193,8 @@ static int count_children_named(pid_t parent, const char *comm)
 int main(int argc, char **argv)
 {
     if (argc < 2) die("usage: init MODE ARG...");
+    /* $BENCH_WARMUP (seconds): wait before measuring, e.g. to attach perf stat. */
+    if (getenv("BENCH_WARMUP")) sleep((unsigned)atoi(getenv("BENCH_WARMUP")));
     const char *mode = argv[1];
 
     if (strcmp(mode, "ping") == 0 && argc == 3) {

@@ -152,6 +152,13 @@ public sealed class EventLoop : ITimers, IDisposable
     public void Run()
     {
         _loopThreadId = Environment.CurrentManagedThreadId;
+        Logging.StderrBuffer.Deferring = true;
+        try { RunUntilStopped(); }
+        finally { Logging.StderrBuffer.Deferring = false; }
+    }
+
+    private void RunUntilStopped()
+    {
         while (!_stop)
         {
             RunPosted();
@@ -169,6 +176,8 @@ public sealed class EventLoop : ITimers, IDisposable
                 timeout = 0;
             }
 
+            // What this turn logged goes out before the loop sleeps (see StderrBuffer).
+            Logging.StderrBuffer.Deferring = false;
             int n;
             if (HasMemoryToGiveBack && (timeout < 0 || timeout > QuietMilliseconds))
             {
@@ -183,6 +192,7 @@ public sealed class EventLoop : ITimers, IDisposable
             {
                 n = Syscall.epoll_wait(_epoll, _events, _events.Length, timeout);
             }
+            Logging.StderrBuffer.Deferring = true;
             if (n < 0)
             {
                 var errno = Stdlib.GetLastError();

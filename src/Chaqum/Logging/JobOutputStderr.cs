@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Chaqum.Scheduling;
 using Microsoft.Extensions.Logging;
-using Mono.Unix.Native;
 using Serilog.Events;
 
 namespace Chaqum.Logging;
@@ -15,33 +14,29 @@ namespace Chaqum.Logging;
 /// short lines as fast as it can is held up by the daemon's per-line cost, and through
 /// Serilog that was about 100 times what copying the bytes costs.
 ///
-/// Serilog writes the daemon's own events to Console.Error, a synchronized writer that
-/// flushes each event; we write whole batches under the same lock, so that lines from
-/// the two never interleave, and always before returning to the event loop, so that a
-/// job's lines come before whatever the loop logs next ("exited").
+/// Serilog writes the daemon's own events to Console.Error, which is the
+/// <see cref="StderrBuffer"/> these lines are copied into: one buffer, one order.
 /// </summary>
 public sealed class JobOutputStderr : IJobOutput
 {
     public enum Style { Console, Journal }
 
-    private const int Fd = 2;
     private readonly Style _style;
     private readonly bool[] _enabled = new bool[7];   // by LogLevel
-    private byte[] _buffer = new byte[64 * 1024];
-    private int _length;
+    private readonly StderrBuffer _stderr;
 
-    // The formatted time of the last batch ("HH:mm:ss.fff "), kept while it is the same.
-    private readonly byte[] _time = new byte[13];
-    private long _timeMillis = -1;
+    // The prefix of each level ("HH:mm:ss.fff INF JOB[out] " or "<6>JOB[out] ") for the
+    // time (to the millisecond), job and stream they were made for.
+    private readonly byte[][] _prefixes = new byte[7][];
+    private long _prefixMillis = -1;
+    private Job? _prefixJob;
+    private OutputStream _prefixStream;
+    private int _prefixLength;
 
-    // "JOB[out] " for the last job and stream seen.
-    private Job? _labelJob;
-    private OutputStream _labelStream;
-    private byte[] _label = Array.Empty<byte>();
-
-    public JobOutputStderr(Style style, LogEventLevel minimum)
+    public JobOutputStderr(Style style, LogEventLevel minimum, StderrBuffer stderr)
     {
         _style = style;
+        _stderr = stderr;
         for (int level = 0; level < _enabled.Length; level++)
             _enabled[level] = (LogLevel)level != LogLevel.None && DaemonLog.ToSerilog((LogLevel)level) >= minimum;
     }
@@ -49,93 +44,111 @@ public sealed class JobOutputStderr : IJobOutput
     /// <summary>The job output for the daemon log (as configured by DaemonLog.Create):
     /// this class when stderr is a file, a pipe or the journal, Serilog itself for a
     /// terminal (which gets its colours). With --log-file, every line also goes to the
-    /// file's sink, through Serilog: slower, but that file has its own format.</summary>
+    /// file's sink, through Serilog: slower, but that file has its own format. Either
+    /// way Console.Error becomes the <see cref="StderrBuffer"/>.</summary>
     public static IJobOutput For(Serilog.ILogger log, bool journal, int verbosity, Serilog.Core.ILogEventSink? file)
     {
-        if (!Console.IsErrorRedirected) return new JobOutputLog(log);
+        bool terminal = !Console.IsErrorRedirected;
+        var stderr = StderrBuffer.Install();
+        if (terminal) return new JobOutputLog(log);
         var minimum = DaemonLog.LevelFor(verbosity);
-        var stderr = new JobOutputStderr(journal ? Style.Journal : Style.Console, minimum);
-        if (file is null) return stderr;
+        var fast = new JobOutputStderr(journal ? Style.Journal : Style.Console, minimum, stderr);
+        if (file is null) return fast;
         var fileOnly = new Serilog.LoggerConfiguration().MinimumLevel.Is(minimum).WriteTo.Sink(file).CreateLogger();
-        return new JobOutputs(stderr, new JobOutputLog(fileOnly));
+        return new JobOutputs(fast, new JobOutputLog(fileOnly));
     }
 
     public void Line(Job job, OutputStream stream, LogLevel level, string text)
     {
         if (!_enabled[(int)level]) return;
         var bytes = Encoding.UTF8.GetBytes(text);
-        Append(job, stream, level, bytes, DateTimeOffset.Now);
-        Flush();
+        lock (_stderr.Gate) Append(Prefixes(job, stream, DateTimeOffset.Now)[(int)level], bytes);
+        _stderr.Written();
     }
 
     public void Lines(Job job, OutputStream stream, OutputLines lines)
     {
-        for (int i = 0; i < lines.Count; i++)
+        var prefixes = Prefixes(job, stream, lines.Time);
+        lock (_stderr.Gate)
         {
-            var line = lines[i];
-            if (!_enabled[(int)line.Level]) continue;
-            if (line.Clean) Append(job, stream, line.Level, lines.Bytes(i), lines.Time);
-            else Append(job, stream, line.Level, Encoding.UTF8.GetBytes(lines.Text(i)), lines.Time);
+            int i = 0;
+            while (i < lines.Count)
+            {
+                if (!lines[i].Clean)
+                {
+                    // Escaped text is longer than its bytes: a line on its own.
+                    if (_enabled[(int)lines[i].Level])
+                        Append(prefixes[(int)lines[i].Level], Encoding.UTF8.GetBytes(lines.Text(i)));
+                    i++;
+                    continue;
+                }
+                // A run of lines as they are: room for all of them, then one copy of
+                // the prefix and one of the text per line.
+                int end = i, room = 0;
+                for (; end < lines.Count && lines[end].Clean; end++) room += _prefixLength + lines[end].Length + 1;
+                var into = _stderr.Reserve(room);
+                var data = lines.Data;
+                int n = 0;
+                for (; i < end; i++)
+                {
+                    var line = lines[i];
+                    if (!_enabled[(int)line.Level]) continue;
+                    var prefix = prefixes[(int)line.Level];
+                    prefix.CopyTo(into[n..]);
+                    n += prefix.Length;
+                    data.AsSpan(line.Start, line.Length).CopyTo(into[n..]);
+                    n += line.Length;
+                    into[n++] = (byte)'\n';
+                }
+                _stderr.Commit(n);
+            }
         }
-        Flush();
+        _stderr.Written();
     }
 
-    private void Append(Job job, OutputStream stream, LogLevel level, ReadOnlySpan<byte> text, DateTimeOffset time)
+    /// <summary>One line; the caller holds the buffer's gate.</summary>
+    private void Append(byte[] prefix, ReadOnlySpan<byte> text)
     {
-        var label = Label(job, stream);
-        int needed = 16 + label.Length + text.Length;
-        if (_length + needed > _buffer.Length)
-        {
-            Flush();
-            if (needed > _buffer.Length) Array.Resize(ref _buffer, needed);
-        }
-        var into = _buffer.AsSpan(_length);
-        int n;
-        if (_style == Style.Journal)
-        {
-            // "<6>": sd-daemon(3) priority; journald adds the time itself.
-            into[0] = (byte)'<';
-            into[1] = Priority(level);
-            into[2] = (byte)'>';
-            n = 3;
-        }
-        else
-        {
-            Time(time).CopyTo(into);
-            n = _time.Length;
-            Moniker(level).CopyTo(into[n..]);
-            n += 3;
-            into[n++] = (byte)' ';
-        }
-        label.CopyTo(into[n..]);
-        n += label.Length;
-        text.CopyTo(into[n..]);
-        n += text.Length;
-        into[n++] = (byte)'\n';
-        _length += n;
+        var into = _stderr.Reserve(prefix.Length + text.Length + 1);
+        prefix.CopyTo(into);
+        text.CopyTo(into[prefix.Length..]);
+        into[prefix.Length + text.Length] = (byte)'\n';
+        _stderr.Commit(prefix.Length + text.Length + 1);
     }
 
-    private ReadOnlySpan<byte> Label(Job job, OutputStream stream)
-    {
-        if (!ReferenceEquals(job, _labelJob) || stream != _labelStream)
-        {
-            _label = Encoding.UTF8.GetBytes(job.Id + (stream == OutputStream.Stdout ? "[out] " : "[err] "));
-            _labelJob = job;
-            _labelStream = stream;
-        }
-        return _label;
-    }
-
-    private ReadOnlySpan<byte> Time(DateTimeOffset time)
+    private byte[][] Prefixes(Job job, OutputStream stream, DateTimeOffset time)
     {
         long millis = time.Ticks / TimeSpan.TicksPerMillisecond;
-        if (millis != _timeMillis)
+        if (millis == _prefixMillis && ReferenceEquals(job, _prefixJob) && stream == _prefixStream) return _prefixes;
+        var label = Encoding.UTF8.GetBytes(OneLine(job.Id) + (stream == OutputStream.Stdout ? "[out] " : "[err] "));
+        Span<byte> stamp = stackalloc byte[16];
+        time.TryFormat(stamp, out int stampLength, "HH:mm:ss.fff ", CultureInfo.InvariantCulture);
+        for (int level = 0; level < _prefixes.Length; level++)
         {
-            _timeMillis = millis;
-            time.TryFormat(_time, out _, "HH:mm:ss.fff ", CultureInfo.InvariantCulture);
+            var head = _style == Style.Journal
+                ? new[] { (byte)'<', Priority((LogLevel)level), (byte)'>' }
+                : [.. stamp[..stampLength], .. Moniker((LogLevel)level), (byte)' '];
+            _prefixes[level] = [.. head, .. label];
         }
-        return _time;
+        _prefixLength = _prefixes.Max(p => p.Length);
+        _prefixMillis = millis;
+        _prefixJob = job;
+        _prefixStream = stream;
+        return _prefixes;
     }
+
+    /// <summary>As the daemon log shows any job-supplied word: control characters and line
+    /// separators as '?' (an id holds its script's name, which may hold anything).</summary>
+    private static string OneLine(string text)
+    {
+        if (!text.Any(IsBreak)) return text;
+        return string.Create(text.Length, text, (span, t) =>
+        {
+            for (int i = 0; i < t.Length; i++) span[i] = IsBreak(t[i]) ? '?' : t[i];
+        });
+    }
+
+    private static bool IsBreak(char c) => c < ' ' || c == '\x7f' || c is '\u0085' or '\u2028' or '\u2029';
 
     /// <summary>Serilog's {Level:u3}.</summary>
     private static ReadOnlySpan<byte> Moniker(LogLevel level) => level switch
@@ -157,34 +170,4 @@ public sealed class JobOutputStderr : IJobOutput
         LogLevel.Information => (byte)'6',
         _ => (byte)'7',
     };
-
-    /// <summary>Writes what is buffered. stderr gone (EPIPE) or failing: the lines are
-    /// dropped, as Serilog's console sink would drop them.</summary>
-    private unsafe void Flush()
-    {
-        if (_length == 0) return;
-        lock (Console.Error)
-        {
-            int done = 0;
-            fixed (byte* p = _buffer)
-            {
-                while (done < _length)
-                {
-                    long n = Syscall.write(Fd, p + done, (ulong)(_length - done));
-                    if (n > 0) { done += (int)n; continue; }
-                    var errno = Stdlib.GetLastError();
-                    if (errno == Errno.EINTR) continue;
-                    if (errno == Errno.EAGAIN)
-                    {
-                        // A non-blocking stderr (shared with someone who set O_NONBLOCK): wait.
-                        var poll = new[] { new Pollfd { fd = Fd, events = PollEvents.POLLOUT } };
-                        Syscall.poll(poll, 1, -1);
-                        continue;
-                    }
-                    break;
-                }
-            }
-        }
-        _length = 0;
-    }
 }
