@@ -171,8 +171,19 @@ public sealed class Daemon : IDisposable
     /// directory, whatever the environment that chose the socket's location.</summary>
     private static void WritePointer(string stateDir, string socket)
     {
-        try { File.WriteAllText(Path.Combine(stateDir, "control-socket"), socket + "\n"); }
-        catch (IOException) { }
+        // 0644 whatever the umask: nobody else may point chaqumctl at another socket.
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+        };
+        try
+        {
+            using var f = new StreamWriter(Path.Combine(stateDir, "control-socket"), options);
+            f.Write(socket + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     public string SocketPath { get; }

@@ -44,10 +44,21 @@ internal sealed class JobOutputFile : IDisposable
     public int OpenStreams { get; set; } = 2;
     public bool HasUnwritten => _pendingLength > 0 || _held is not null;
 
+    /// <summary>No FileStream buffer; created 0600 (job output is the job's business),
+    /// whatever the daemon's umask.</summary>
+    private static FileStreamOptions Options(FileMode mode) => new()
+    {
+        Mode = mode,
+        Access = FileAccess.Write,
+        Share = FileShare.Read | FileShare.Delete,
+        BufferSize = 0,
+        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+    };
+
     private static FileStream Open(string path)
     {
         // No FileStream buffer: whole runs of lines are written at once from _pending.
-        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        var stream = new FileStream(path, Options(FileMode.OpenOrCreate));
         stream.Seek(0, SeekOrigin.End);
         return stream;
     }
@@ -102,7 +113,7 @@ internal sealed class JobOutputFile : IDisposable
         if (_held is not null)
         {
             string previous = Path + ".1", temporary = Path + ".1.new";
-            using (var s = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0))
+            using (var s = new FileStream(temporary, Options(FileMode.Create)))
                 s.Write(_held, 0, _heldLength);
             File.Move(temporary, previous, overwrite: true);
             ArrayPool<byte>.Shared.Return(_held);

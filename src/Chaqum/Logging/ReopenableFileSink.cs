@@ -124,7 +124,14 @@ public sealed class ReopenableFileSink : ILogEventSink, IDisposable
     private sealed class LogFile(string path, ITextFormatter formatter) : IDisposable
     {
         private readonly StreamWriter _writer = new(
-            new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete),
+            new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Append,
+                Access = FileAccess.Write,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                // Readable by the admins' group, writable by nobody else, whatever the umask.
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+            }),
             new System.Text.UTF8Encoding(false));
 
         public void Write(LogEvent logEvent)

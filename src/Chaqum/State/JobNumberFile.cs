@@ -55,7 +55,13 @@ public sealed class JobNumberFile : IJobNumbers
         var tmp = _path + ".tmp";
         try
         {
-            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 64, FileOptions.WriteThrough))
+            using (var f = new FileStream(tmp, new FileStreamOptions
+            {
+                Mode = FileMode.Create,
+                Access = FileAccess.Write,
+                Options = FileOptions.WriteThrough,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite, // whatever the umask
+            }))
             {
                 var bytes = System.Text.Encoding.ASCII.GetBytes(_limit.ToString(CultureInfo.InvariantCulture) + "\n");
                 f.Write(bytes);

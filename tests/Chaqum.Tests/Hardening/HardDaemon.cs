@@ -32,10 +32,10 @@ public sealed class HardDaemon : IDisposable
     /// --grace 2 [options] TREE [args]"; the log (stderr) goes to logPath (default: a file
     /// next to the tree; "/dev/null" to drop it).</summary>
     public static HardDaemon Start(TempTree tree, string[]? options = null, string[]? args = null,
-        string[]? prefix = null, IDictionary<string, string?>? env = null, string? logPath = null)
+        string[]? prefix = null, IDictionary<string, string?>? env = null, string? logPath = null, string? socketPath = null)
     {
         logPath ??= tree.Root + ".log";
-        var socket = tree.Root + ".sock";
+        var socket = socketPath ?? tree.Root + ".sock";
         var command = new List<string>();
         if (prefix is not null) command.AddRange(prefix);
         command.AddRange(new[] { "dotnet", "exec", DaemonProcess.DaemonDll, "--state-dir", tree.StateDir, "--control", socket });
