@@ -14,6 +14,9 @@ public sealed class PostOffice
 {
     public const int MaxMessageBytes = 16 * 1024 * 1024;
     public const long MaxMailboxBytes = 64L * 1024 * 1024;
+    /// <summary>All mailboxes together: the per-job bound alone would let a tree with many
+    /// queued jobs (each may receive) hold any amount of memory.</summary>
+    public const long MaxTotalBytes = 1024L * 1024 * 1024;
     public const int MaxRecords = 100_000;
 
     private readonly Dictionary<string, Message> _messages = new();
@@ -21,6 +24,7 @@ public sealed class PostOffice
     private readonly Dictionary<Job, Mailbox> _mailboxes = new(ReferenceEqualityComparer.Instance);
     private readonly ILogger _log;
     private long _next;
+    private long _totalBytes;   // unread, in all mailboxes
 
     private sealed class Mailbox
     {
@@ -29,7 +33,13 @@ public sealed class PostOffice
         public Action<Message>? Receiver;
     }
 
-    public PostOffice(ILogger log) => _log = log;
+    private readonly long _maxTotalBytes;
+
+    public PostOffice(ILogger log, long maxTotalBytes = MaxTotalBytes)
+    {
+        _log = log;
+        _maxTotalBytes = maxTotalBytes;
+    }
 
     public Message? Find(string id) => _messages.GetValueOrDefault(id);
 
@@ -41,6 +51,8 @@ public sealed class PostOffice
         var box = MailboxOf(destination);
         if (box.Bytes + data.Length > MaxMailboxBytes)
             throw new Protocol.ProtocolException($"mailbox of {destination.Id} is full ({box.Bytes} bytes unread)");
+        if (_totalBytes + data.Length > _maxTotalBytes)
+            throw new Protocol.ProtocolException($"too many messages wait unread ({_totalBytes} bytes for all jobs together)");
 
         var message = new Message($"msg:{++_next}", data, sender, destination);
         _messages[message.Id] = message;
@@ -58,6 +70,7 @@ public sealed class PostOffice
         {
             box.Waiting.Enqueue(message);
             box.Bytes += data.Length;
+            _totalBytes += data.Length;
         }
         return message;
     }
@@ -71,6 +84,7 @@ public sealed class PostOffice
         if (box.Waiting.TryDequeue(out var message))
         {
             box.Bytes -= message.Data.Length;
+            _totalBytes -= message.Data.Length;
             return message;
         }
         box.Receiver = receiver;
@@ -97,6 +111,7 @@ public sealed class PostOffice
     {
         if (_mailboxes.Remove(job, out var box))
         {
+            _totalBytes -= box.Bytes;
             foreach (var message in box.Waiting)
             {
                 _log.LogDebug("{Message} for {Job} dropped unread: the job has ended", message.Id, job.Id);

@@ -66,3 +66,25 @@ public class FuzzFindsTests
         Assert.That(d.Lines.Count(l => l.Contains("abandoned: the job has exited")), Is.EqualTo(2), d.Log);
     }
 }
+
+/// <summary>Found by watching the fuzzer's memory: every queued job may receive messages,
+/// 64 MiB each, so only a bound on all mailboxes together bounds the daemon.</summary>
+[TestFixture, CancelAfter(30_000)]
+public class MessageMemoryTests
+{
+    [Test]
+    public void Unread_messages_are_bounded_for_all_jobs_together()
+    {
+        var h = new Chaqum.Tests.Scheduling.Harness();
+        var office = new Chaqum.Messaging.PostOffice(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, maxTotalBytes: 1000);
+        var jobs = Enumerable.Range(0, 5).Select(_ => h.Enqueue(group: "q", limits: new Chaqum.Scheduling.GroupLimits { MaxProcs = 1 })).ToList();
+        for (int i = 0; i < 4; i++) office.Send(h.Init, jobs[i], new byte[250]);
+        var e = Assert.Throws<Chaqum.Protocol.ProtocolException>(() => office.Send(h.Init, jobs[4], new byte[1]));
+        Assert.That(e!.Message, Does.Contain("too many messages wait unread"));
+        // Received or dropped with their job, they make room again.
+        Assert.That(office.Receive(jobs[0], _ => { }), Is.Not.Null);
+        office.JobEnded(jobs[1]);
+        office.Send(h.Init, jobs[4], new byte[500]);
+        Assert.Throws<Chaqum.Protocol.ProtocolException>(() => office.Send(h.Init, jobs[4], new byte[1]));
+    }
+}
