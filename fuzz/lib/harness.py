@@ -207,6 +207,9 @@ def summarize(args, work, results, watch, violations, quiet, exit_code, elapsed)
         },
         'daemon': {
             'peak_rss_mib': round(max(rss) / 1024, 1) if rss else None,
+            # Peak of each quarter of the run: bounded memory levels off.
+            'rss_mib_by_quarter': [round(max(rss[i * len(rss) // 4:(i + 1) * len(rss) // 4] or [0]) / 1024, 1)
+                                   for i in range(4)] if rss else None,
             'final_rss_mib': round(rss[-1] / 1024, 1) if rss else None,
             'peak_fds': max(fds) if fds else None,
             'peak_threads': max(s[3] for s in watch.samples) if watch.samples else None,
