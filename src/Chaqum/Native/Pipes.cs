@@ -46,6 +46,10 @@ internal static partial class Pipes
         return moved;
     }
 
+    /// <summary>For a pipe just made by <see cref="Create"/>, whose status flags are known
+    /// to be none: one fcntl instead of a read and a write of the flags.</summary>
+    public static void SetNonBlockingFresh(int fd) => fcntl(fd, F_SETFL, O_NONBLOCK);
+
     public static void SetNonBlocking(int fd)
     {
         int flags = fcntl(fd, F_GETFL, 0);

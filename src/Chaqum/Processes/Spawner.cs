@@ -104,43 +104,51 @@ public sealed unsafe class Spawner : IDisposable
             CloseAll(outR, errR, cmdR, repW);
             return 0;
         }
-        Pipes.SetNonBlocking(outR);
-        Pipes.SetNonBlocking(errR);
-        Pipes.SetNonBlocking(cmdR);
-        Pipes.SetNonBlocking(repW);
+        Pipes.SetNonBlockingFresh(outR);
+        Pipes.SetNonBlockingFresh(errR);
+        Pipes.SetNonBlockingFresh(cmdR);
+        Pipes.SetNonBlockingFresh(repW);
         pipes = new JobPipes(outR, errR, cmdR, repW);
         return pid;
     }
+
+    // Reused by every spawn (the loop thread only): the strings of argv and the extra
+    // environment, the pointer arrays, and the file actions.
+    private byte[] _arena = new byte[4096];
+    private int[] _offsets = new int[64];
+    private nint[] _argv = new nint[32];
+    private nint[] _envp = new nint[64];
+    private readonly void* _actions = NativeMemory.AllocZeroed(Spawn.FileActionsSize);
 
     private int SpawnWith(string path, string[] args, IReadOnlyList<KeyValuePair<string, string>> extra,
         int outW, int errW, int cmdW, int repR, out int errno)
     {
         // One arena holds every string we pass; pointers into it go into argv and envp.
-        var arena = new MemoryStream();
-        var argOffsets = new int[args.Length + 1];
-        argOffsets[0] = Append(arena, path);
-        for (int i = 0; i < args.Length; i++) argOffsets[i + 1] = Append(arena, args[i]);
-        var envOffsets = new int[extra.Count];
-        for (int i = 0; i < extra.Count; i++) envOffsets[i] = Append(arena, $"{extra[i].Key}={extra[i].Value}");
-        byte[] bytes = arena.GetBuffer();
+        int strings = 1 + args.Length + extra.Count, used = 0;
+        if (_offsets.Length < strings) _offsets = new int[strings * 2];
+        _offsets[0] = Append(ref used, path);
+        for (int i = 0; i < args.Length; i++) _offsets[1 + i] = Append(ref used, args[i]);
+        for (int i = 0; i < extra.Count; i++) _offsets[1 + args.Length + i] = Append(ref used, extra[i].Key, extra[i].Value);
 
-        int envCount = _baseEnvironment.Length + extra.Count;
-        var argv = new nint[argOffsets.Length + 1];
-        var envp = new nint[envCount + 1];
-        _baseEnvironment.CopyTo(envp, 0);
-        void* actions = NativeMemory.AllocZeroed(Spawn.FileActionsSize);
-        try
+        int argc = 1 + args.Length, envCount = _baseEnvironment.Length + extra.Count;
+        if (_argv.Length < argc + 1) _argv = new nint[(argc + 1) * 2];
+        if (_envp.Length < envCount + 1) _envp = new nint[(envCount + 1) * 2];
+        _baseEnvironment.CopyTo(_envp, 0);
+        var actions = _actions;
+        fixed (byte* arenaPtr = _arena)
+        fixed (byte* root = _root)
+        fixed (byte* devNull = DevNull)
+        fixed (nint* argvPtr = _argv)
+        fixed (nint* envpPtr = _envp)
         {
-            fixed (byte* arenaPtr = bytes)
-            fixed (byte* root = _root)
-            fixed (byte* devNull = DevNull)
-            fixed (nint* argvPtr = argv)
-            fixed (nint* envpPtr = envp)
-            {
-                for (int i = 0; i < argOffsets.Length; i++) argv[i] = (nint)(arenaPtr + argOffsets[i]);
-                for (int i = 0; i < extra.Count; i++) envp[_baseEnvironment.Length + i] = (nint)(arenaPtr + envOffsets[i]);
+            for (int i = 0; i < argc; i++) argvPtr[i] = (nint)(arenaPtr + _offsets[i]);
+            argvPtr[argc] = 0;
+            for (int i = 0; i < extra.Count; i++) envpPtr[_baseEnvironment.Length + i] = (nint)(arenaPtr + _offsets[argc + i]);
+            envpPtr[envCount] = 0;
 
-                Spawn.posix_spawn_file_actions_init(actions);
+            Spawn.posix_spawn_file_actions_init(actions);
+            try
+            {
                 int rc = Spawn.posix_spawn_file_actions_addopen(actions, 0, devNull, Spawn.O_RDONLY, 0);
                 rc |= Spawn.posix_spawn_file_actions_adddup2(actions, outW, 1);
                 rc |= Spawn.posix_spawn_file_actions_adddup2(actions, errW, 2);
@@ -154,24 +162,30 @@ public sealed unsafe class Spawner : IDisposable
                     return 0;
                 }
 
-                int result = Spawn.posix_spawn(out int pid, (byte*)argv[0], actions, _attr, (byte**)argvPtr, (byte**)envpPtr);
+                int result = Spawn.posix_spawn(out int pid, (byte*)argvPtr[0], actions, _attr, (byte**)argvPtr, (byte**)envpPtr);
                 errno = result;
                 return result == 0 ? pid : 0;
             }
-        }
-        finally
-        {
-            Spawn.posix_spawn_file_actions_destroy(actions);
-            NativeMemory.Free(actions);
+            finally
+            {
+                Spawn.posix_spawn_file_actions_destroy(actions);
+            }
         }
     }
 
-    private static int Append(MemoryStream arena, string s)
+    /// <summary>Copies s (or "key=value"), NUL-terminated, into the arena; its offset.</summary>
+    private int Append(ref int used, string s, string? value = null)
     {
-        int offset = (int)arena.Length;
-        var bytes = Encoding.UTF8.GetBytes(s);
-        arena.Write(bytes);
-        arena.WriteByte(0);
+        int max = Encoding.UTF8.GetMaxByteCount(s.Length + (value?.Length + 1 ?? 0)) + 1;
+        if (used + max > _arena.Length) Array.Resize(ref _arena, Math.Max(_arena.Length * 2, used + max));
+        int offset = used;
+        used += Encoding.UTF8.GetBytes(s, _arena.AsSpan(used));
+        if (value is not null)
+        {
+            _arena[used++] = (byte)'=';
+            used += Encoding.UTF8.GetBytes(value, _arena.AsSpan(used));
+        }
+        _arena[used++] = 0;
         return offset;
     }
 
@@ -196,5 +210,6 @@ public sealed unsafe class Spawner : IDisposable
     {
         Spawn.posix_spawnattr_destroy(_attr);
         NativeMemory.Free(_attr);
+        NativeMemory.Free(_actions);
     }
 }
