@@ -37,7 +37,14 @@ public sealed class CommandCall
         Answer(sb.Append('\n').ToString());
     }
 
-    public void Ok(params string[] words) => Ok((IEnumerable<string>)words);
+    public void Ok(params string[] words)
+    {
+        if (words.Length == 0) Answer(EmptyOk);
+        else Ok((IEnumerable<string>)words);
+    }
+
+    /// <summary>"S" alone, the most common answer: one array for all (never written to).</summary>
+    private static readonly byte[] EmptyOk = "S\n"u8.ToArray();
 
     /// <summary>"E reason"; the reason is logged with the job's id.</summary>
     public void Refuse(string reason)
@@ -66,12 +73,14 @@ public sealed class CommandCall
         _connection.Complete(this, reply);
     }
 
-    private void Answer(string line)
+    private void Answer(string line) => Answer(Encoding.UTF8.GetBytes(line));
+
+    private void Answer(byte[] reply)
     {
         if (Answered) return;
         Answered = true;
         _onCancel = null;
-        _connection.Complete(this, Encoding.UTF8.GetBytes(line));
+        _connection.Complete(this, reply);
     }
 
     /// <summary>What to undo (waiters, timers) if the call is abandoned unanswered.</summary>

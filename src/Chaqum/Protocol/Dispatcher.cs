@@ -66,21 +66,24 @@ public sealed class Dispatcher
         }
 
         connection.Begin(call);
-        Run(call, () => command.Run(call));
+        Run(call, command, null);
     }
 
     internal void RunWithPayload(CommandCall call, byte[] payload)
     {
         var command = (ICommandWithPayload)_commands[call.Verb];
         call.Connection.Begin(call);
-        Run(call, () => command.Run(call, payload));
+        Run(call, command, payload);
     }
 
-    private void Run(CommandCall call, Action run)
+    /// <summary>Runs the command (with its payload, for one that takes one); every
+    /// failure becomes the call's refusal.</summary>
+    private void Run(CommandCall call, ICommand command, byte[]? payload)
     {
         try
         {
-            run();
+            if (payload is null) command.Run(call);
+            else ((ICommandWithPayload)command).Run(call, payload);
         }
         catch (ProtocolException e)
         {

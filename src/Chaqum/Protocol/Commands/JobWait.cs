@@ -32,6 +32,7 @@ public sealed class JobWait
     /// <summary>Looks the ids up, leaving out (and logging) unknown ones.</summary>
     public static List<Job> Known(CommandServices services, CommandCall call)
     {
+        if (call.Operands.Count == 0) return NoJobs;
         var jobs = new List<Job>();
         var seen = new HashSet<string>();
         foreach (var id in call.Operands)
@@ -43,8 +44,16 @@ public sealed class JobWait
         return jobs;
     }
 
+    /// <summary>Shared and never added to: "wait --" (a ping) allocates no list.</summary>
+    private static readonly List<Job> NoJobs = new(0);
+
     public static void Start(CommandServices services, CommandCall call, List<Job> jobs, bool first, TimeSpan? timeout)
     {
+        if (jobs.Count == 0)
+        {
+            call.Ok();
+            return;
+        }
         var wait = new JobWait(call, services.Scheduler, jobs, first);
         if (wait.Satisfied() || timeout == TimeSpan.Zero)
         {
