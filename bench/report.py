@@ -140,7 +140,7 @@ log, base_log = best_rate("log"), best_rate("base_log")
 if log:
     q = ratio_of(log, base_log)
     size = r["log"][0][0] / 1e6
-    row(f"log: {size:.0f} MB of 60-byte lines", fmt_rate(log / 1e6, " MB/s") + cpu_per("cpu_log", 1e3, "µs/MB").replace("µs/MB", "ms/GB"), fmt_rate(base_log / 1e6, " MB/s") + " cat to a file",
+    row(f"log: {size:.0f} MB of 60-byte lines", fmt_rate(log / 1e6, " MB/s") + cpu_per("cpu_log", 1e-3, "ms/GB"), fmt_rate(base_log / 1e6, " MB/s") + " cat to a file",
         fmt_ratio(q), ">= 0.50", check(None if q is None else q >= 0.50))
 
 if len(sys.argv) > 4:
