@@ -480,7 +480,10 @@ public partial class DotnetClientFdTests
             close(read);
             close(write);
         }
-        Assert.That(JobFds.Problem(write, read), Does.Contain($"fd {write} is not open"));
+        // Not the fds just closed: another thread of the test host may reuse those numbers
+        // at once. The kernel hands out the lowest free number, so high ones stay free.
+        int unused = Enumerable.Range(900, 100).First(fd => !File.Exists($"/proc/self/fd/{fd}"));
+        Assert.That(JobFds.Problem(unused, unused + 1), Does.Contain($"fd {unused} is not open"));
     }
 
     [Test]

@@ -320,7 +320,7 @@ public class PythonLibraryTests
             print("again", sleeper.wait())
             print("waitjobs", waitjobs(sleeper))
             exiter = enqueue("exiter", 4, forget=True)
-            print("killjobs", [status.exitcode for _, status in killjobs(exiter, timeout=10)])
+            print("killjobs", [status and status.exitcode for _, status in killjobs(exiter, timeout=10)])
             try:
                 enqueue("nosuch")
             except Exception as e:
