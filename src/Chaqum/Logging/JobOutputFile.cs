@@ -43,6 +43,9 @@ internal sealed class JobOutputFile : IDisposable
     /// <summary>How many of the job's streams (stdout, stderr) are still open.</summary>
     public int OpenStreams { get; set; } = 2;
     public bool HasUnwritten => _pendingLength > 0 || _held is not null;
+    /// <summary>Opened before the last write error: its writes succeeding do not show
+    /// that writing works again (see JobOutputFiles).</summary>
+    public bool OpenedBeforeTrouble { get; set; }
 
     /// <summary>No FileStream buffer; created 0600 (job output is the job's business),
     /// whatever the daemon's umask.</summary>

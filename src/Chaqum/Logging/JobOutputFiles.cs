@@ -181,7 +181,11 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         if (!_open.TryGetValue(job, out var file)) return;
         if (--file.OpenStreams > 0) return;
         _open.Remove(job);
-        try { file.Dispose(); }
+        try
+        {
+            file.Dispose();
+            Wrote(file);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Problem(e.Message); }
         _pruneTimer ??= _timers.After(PruneEvery, () =>
         {
@@ -212,9 +216,22 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         foreach (var (job, file) in _open)
         {
             if (!file.HasUnwritten) continue;
-            try { file.Write(); Recovered(); }
+            try
+            {
+                file.Write();
+                Wrote(file);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Failed(job, e.Message); }
         }
+    }
+
+    /// <summary>A write succeeded: writing works again, if that file was opened since the
+    /// trouble began. A file opened before it says nothing: writing to it still works when
+    /// new files cannot be created (a directory made read-only), and a file created since
+    /// proves little until written to (a full disk).</summary>
+    private void Wrote(JobOutputFile file)
+    {
+        if (!file.OpenedBeforeTrouble) Recovered();
     }
 
     /// <summary>Makes what a job wrote so far readable from its file.</summary>
@@ -295,6 +312,7 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     {
         // Once per kind of error, not once per job: the messages name each job's file.
         string kind = System.Text.RegularExpressions.Regex.Replace(message, "'[^']*'", "''");
+        foreach (var open in _open.Values) open.OpenedBeforeTrouble = true;
         if (_lastError == kind) return;
         _lastError = kind;
         _log.LogError("job output files in {Dir}: {Error}; will retry", _dir, message);
