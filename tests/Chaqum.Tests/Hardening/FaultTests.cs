@@ -186,20 +186,14 @@ public class FaultTests
         using var tree = new TempTree();
         NapTree(tree);
         ChownTree(tree, 65534);
+        // (Dispose kills what is left: the daemon, and processes naming the tree.)
         using var d = HardDaemon.Start(tree, prefix: new[]
         {
             "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "prlimit", "--nproc=90:90",
         });
-        try
-        {
-            Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), d.Tail(20));
-            Assert.That(d.Output("init"), Does.Contain("succeeded: 60"));
-            Assert.That(d.Log, Does.Contain("the user's process limit is near"));
-        }
-        finally
-        {
-            KillUid(65534);
-        }
+        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), d.Tail(20));
+        Assert.That(d.Output("init"), Does.Contain("succeeded: 60"));
+        Assert.That(d.Log, Does.Contain("the user's process limit is near"));
     }
 
     [Test]
@@ -268,19 +262,5 @@ public class FaultTests
             Posix.chown(path, uid, uid);
         Directory.CreateDirectory(tree.StateDir);
         Posix.chown(tree.StateDir, uid, uid);
-    }
-
-    private static void KillUid(int uid)
-    {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            try
-            {
-                if (File.ReadLines(Path.Combine(dir, "status")).Any(l => l.StartsWith("Uid:") && l.Split('\t')[1] == uid.ToString()))
-                    Support.Native.kill(pid, 9);
-            }
-            catch (IOException) { }
-        }
     }
 }
