@@ -86,9 +86,9 @@ for name, key in [("Python", "python_roundtrips"), ("Perl", "perl_roundtrips"), 
     v = best_rate(key)
     row(f"round trips: {name} client", fmt_rate(v), fmt_rate(c_rt) + " C job", fmt_ratio(ratio_of(v, c_rt)), "-", "-")
 
-# enqueue rate
-first = r["enqueue_first"][0] if r["enqueue_first"] else None
-last = r["enqueue_last"][0] if r["enqueue_last"] else None
+# enqueue rate: the best of the repetitions for each stretch
+first = min(r["enqueue_first"], key=lambda x: x[1]) if r["enqueue_first"] else None
+last = min(r["enqueue_last"], key=lambda x: x[2]) if r["enqueue_last"] else None
 rate_small = first[0] / (first[1] / 1e9) if first else None
 rate_big = last[0] / (last[2] / 1e9) if last else None
 small = first[0] if first else 0
@@ -101,8 +101,12 @@ row(f"enqueue rate: {big - small:,} to {big:,} queued", fmt_rate(rate_big) + cpu
 
 # memory
 mb = lambda kb: f"{kb / 1024:.1f} MB"
-idle = r["rss_idle_kb"][0][0] if r["rss_idle_kb"] else None
-queued = {count: kb for count, kb in r["rss_queued_kb"]}
+# memory: the median of the repetitions
+idle = statistics.median(kb for kb, in r["rss_idle_kb"]) if r["rss_idle_kb"] else None
+by_count = defaultdict(list)
+for count, kb in r["rss_queued_kb"]:
+    by_count[count].append(kb)
+queued = {count: statistics.median(kbs) for count, kbs in by_count.items()}
 if idle is not None:
     row("daemon RSS: idle", mb(idle), "-", "-", "-", "-")
 if small in queued:
