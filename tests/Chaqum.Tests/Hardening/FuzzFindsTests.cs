@@ -10,6 +10,8 @@ public class FuzzFindsTests
 {
     [TestCase("1000000000000000000000000000000000000000000000000000")]
     [TestCase("99999999999w")]
+    [TestCase("321474836480")]   // 10 000 years: the next firing's date was beyond year 9999
+    [TestCase("5300000w")]
     public void An_interval_too_long_for_a_TimeSpan_is_refused(string text)
     {
         var e = Assert.Throws<FormatException>(() => Interval.Parse(text));

@@ -40,12 +40,15 @@ public static class Interval
         return Check(FromSeconds(seconds, text), text);
     }
 
-    /// <summary>TimeSpan.FromSeconds throws OverflowException beyond ~29 000 years (and a
-    /// plain number of 400 digits parses as infinity): refuse such intervals instead.</summary>
+    /// <summary>The longest interval: a hundred years. Beyond, the next firing's wall-clock
+    /// time can pass year 9999 (DateTime throws), TimeSpan itself overflows past ~29 000
+    /// years, and a plain number of 400 digits parses as infinity: all refused here.</summary>
+    private const double MaxSeconds = 100 * 365.25 * 86400;
+
     private static TimeSpan FromSeconds(double seconds, string text)
     {
-        if (double.IsInfinity(seconds) || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
-            throw new FormatException($"interval '{text}' is too long");
+        if (double.IsInfinity(seconds) || seconds > MaxSeconds)
+            throw new FormatException($"interval '{text}' is too long (at most 100 years)");
         return TimeSpan.FromSeconds(seconds);
     }
 
