@@ -38,7 +38,12 @@ public sealed class Tmpfs : IDisposable
 
     public void Dispose()
     {
-        for (int i = 0; i < 50 && !TryRun("umount", _dir); i++) Thread.Sleep(100);
+        for (int i = 0; i < 50; i++)
+        {
+            if (TryRun("umount", _dir)) return;
+            Thread.Sleep(100);
+        }
+        TryRun("umount", "-l", _dir); // still busy: detach it now, freed when let go
     }
 
     internal static void Run(params string[] command)

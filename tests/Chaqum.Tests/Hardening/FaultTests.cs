@@ -103,7 +103,8 @@ public class FaultTests
         Assert.That(log, Does.Not.Contain("internal error"));
 
         // Every job is in the history, and the job number file is ahead of every number used.
-        using var db = new SqliteConnection($"Data Source={Path.Combine(tree.StateDir, "history.sqlite")};Mode=ReadOnly");
+        // Not pooled: a pooled connection would keep the file open and the tmpfs busy.
+        using var db = new SqliteConnection($"Data Source={Path.Combine(tree.StateDir, "history.sqlite")};Mode=ReadOnly;Pooling=False");
         db.Open();
         using var count = db.CreateCommand();
         count.CommandText = "SELECT count(*) FROM runs WHERE script = 'chat'";
