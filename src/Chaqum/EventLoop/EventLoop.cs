@@ -218,8 +218,8 @@ public sealed class EventLoop : ITimers, IDisposable
     /// <summary>How long the loop must have had nothing to do before it gives memory back.</summary>
     private const int QuietMilliseconds = 250;
 
-    /// <summary>Allocations since the last give-back that make one worth it (a full GC
-    /// with 100 000 queued jobs takes some tens of milliseconds).</summary>
+    /// <summary>Allocations since the last give-back that make one worth it: a full,
+    /// compacting collection is not free, and a daemon doing little allocates little.</summary>
     private const long GiveBackAfterAllocating = 8 << 20;
 
     private long _allocatedAtGiveBack;
