@@ -48,6 +48,13 @@ def record(pairs):
             continue  # the job wrote its violation file itself
         if status != '0':
             problem('fuzz job %s ended with status %s' % (jid, status))
+    # Left out of the reply: another fuzz job waited for it and took its result (any job
+    # may). It has ended; its own report says how it went.
+    for jid in [j for j in running if j not in pairs]:
+        running.remove(jid)
+        statuses['taken'] = statuses.get('taken', 0) + 1
+        if not os.path.exists(os.path.join(RESULTS, 'jobs', jid.replace('/', '_') + '.json')):
+            problem('fuzz job %s ended (its result taken by another) without a report' % jid)
 
 
 while time.monotonic() < deadline:
@@ -60,7 +67,7 @@ while time.monotonic() < deadline:
 while running:
     reply = p.cmd('wait -t %f -- %s' % (SLACK + 60, ' '.join(running)))
     pairs = p.pairs(reply)
-    if all(s == 'T' for s in pairs.values()):
+    if pairs and all(s == 'T' for s in pairs.values()):
         problem('fuzz jobs did not end: ' + ' '.join(running))
         break
     record(pairs)
