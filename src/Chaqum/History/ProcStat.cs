@@ -59,24 +59,16 @@ public static class ProcStat
         }
     }
 
-    /// <summary>Pids of our children: processes whose parent is this process (scans /proc).</summary>
-    public static List<int> Children(int parent)
+    /// <summary>Every pid in /proc now (processes, not threads).</summary>
+    public static IEnumerable<int> All()
     {
-        var list = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
-            if (int.TryParse(Path.GetFileName(dir), out int pid) && Field(pid, 4) == parent) list.Add(pid);
-        return list;
+            if (int.TryParse(Path.GetFileName(dir), out int pid)) yield return pid;
     }
 
+    /// <summary>Pids of our children: processes whose parent is this process (scans /proc).</summary>
+    public static List<int> Children(int parent) => All().Where(pid => Field(pid, 4) == parent).ToList();
+
     /// <summary>Pids of the processes in a process group (scans /proc).</summary>
-    public static List<int> GroupMembers(int pgid)
-    {
-        var list = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            if (Field(pid, 5) == pgid) list.Add(pid);
-        }
-        return list;
-    }
+    public static List<int> GroupMembers(int pgid) => All().Where(pid => Field(pid, 5) == pgid).ToList();
 }

@@ -94,13 +94,13 @@ public static class Recovery
         var inner = new byte[] { 0 }.Concat(marker).ToArray();
         var strays = new List<int>();
         int self = Environment.ProcessId;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (int pid in ProcStat.All())
         {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid) || pid == self) continue;
+            if (pid == self) continue;
             if (groups.Contains((int)(ProcStat.Group(pid) ?? 0)) || ProcStat.State(pid) is null or 'Z') continue;
             if (ProcStat.StartTicks(pid) is not { } start || start < since) continue;
             byte[] env;
-            try { env = File.ReadAllBytes(Path.Combine(dir, "environ")); }
+            try { env = File.ReadAllBytes($"/proc/{pid}/environ"); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
             // Each entry ends with NUL; the first has no NUL before it.
             if (env.AsSpan().StartsWith(marker) || env.AsSpan().IndexOf(inner) >= 0) strays.Add(pid);
