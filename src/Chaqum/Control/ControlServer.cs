@@ -28,17 +28,33 @@ public sealed class ControlServer : IDisposable
         PrepareDirectory(System.IO.Path.GetDirectoryName(path)!);
         RemoveStale(path);
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        // Bound and listening under a temporary name, then renamed into place: the path
+        // appears only once connections are accepted. Between bind and listen a connect is
+        // refused, and whoever polls for the file (chaqumctl, systemd's ExecStartPost, tests)
+        // would take a starting daemon for a dead one.
+        var bound = TemporaryName(path);
         try
         {
-            _listener.Bind(new UnixDomainSocketEndPoint(path));
+            _listener.Bind(new UnixDomainSocketEndPoint(bound));
+            File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            _listener.Listen(64);
+            if (bound != path && Syscall.rename(bound, path) != 0)
+                throw new IOException($"rename: {Stdlib.strerror(Stdlib.GetLastError())}");
         }
-        catch (Exception e) when (e is SocketException or ArgumentException)
+        catch (Exception e) when (e is SocketException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             _listener.Dispose();
+            try { if (bound != path) File.Delete(bound); } catch (IOException) { }
             throw new IOException($"control socket {path}: {e.Message}", e);
         }
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _listener.Listen(64);
+    }
+
+    /// <summary>A name beside the socket's for binding; the socket's own if the longer name
+    /// would not fit in sun_path (108 bytes).</summary>
+    private static string TemporaryName(string path)
+    {
+        var bound = $"{path}.{Environment.ProcessId}~";
+        return System.Text.Encoding.UTF8.GetByteCount(bound) < 108 ? bound : path;
     }
 
     public string Path { get; }
