@@ -32,8 +32,11 @@ public class RecoveryTests
         using var first = DaemonProcess.Start(tree);
         Poll.Until(() => tree.Exists("grandchild.pid") && tree.Read("grandchild.pid").Trim().Length > 0, "the grandchild runs");
         int grandchild = int.Parse(tree.Read("grandchild.pid").Trim());
-        // The worker's live record (pid and start time) is on disk.
-        Poll.Until(() => LiveRecords(tree).Count(l => l.Pid > 0 && l.StartTicks > 0) == 2, "init and the worker recorded live");
+        // Every live record is on disk: init's and the running worker's with pid and start
+        // time, and the queued worker's (records are written in batches, so the queued one
+        // may come a batch later than the other two).
+        Poll.Until(() => LiveRecords(tree) is var live && live.Count == 3 && live.Count(l => l.Pid > 0 && l.StartTicks > 0) == 2,
+            "init and both workers recorded live");
         first.Signal(9);
         first.WaitForExit();
         int escaped = int.Parse(tree.Read("escaped.pid").Trim());
