@@ -104,12 +104,8 @@ internal static partial class TaskHeadroom
     private static long CountUserTasks(uint uid)
     {
         long count = 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            var name = Path.GetFileName(dir);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0])) continue;
-            if (Mono.Unix.Native.Syscall.stat(dir, out var st) == 0 && st.st_uid == uid) count++;
-        }
+        foreach (int pid in History.ProcStat.All())
+            if (Mono.Unix.Native.Syscall.stat($"/proc/{pid}", out var st) == 0 && st.st_uid == uid) count++;
         // Not System.Diagnostics.Process: nothing in the daemon may use it (see Reaper).
         return count + Directory.GetDirectories("/proc/self/task").Length;
     }
