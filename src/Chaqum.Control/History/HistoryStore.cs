@@ -156,22 +156,29 @@ public sealed class HistoryStore : IDisposable
         var list = new List<LiveRecord>();
         while (r.Read())
         {
-            list.Add(new LiveRecord
+            list.Add(new LiveRecord(Head(r, pid: 8))
             {
-                Id = r.GetString(0),
-                Attempt = r.GetInt32(1),
-                Script = r.GetString(2),
-                Args = JsonSerializer.Deserialize<string[]>(r.GetString(3)) ?? Array.Empty<string>(),
-                Group = r.IsDBNull(4) ? null : r.GetString(4),
-                Parent = r.IsDBNull(5) ? null : r.GetString(5),
-                EnqueuedAt = Time(r.GetDouble(6)),
-                StartedAt = r.IsDBNull(7) ? null : Time(r.GetDouble(7)),
-                Pid = r.IsDBNull(8) ? 0 : r.GetInt32(8),
                 StartTicks = r.IsDBNull(9) ? 0 : r.GetInt64(9),
             });
         }
         return list;
     }
+
+    /// <summary>The <see cref="JobRecord"/> fields of a row whose first eight columns are
+    /// id, attempt, script, args, grp, parent, enqueued_at, started_at (the pid is where
+    /// the table has it).</summary>
+    private static JobHead Head(SqliteDataReader r, int pid) => new()
+    {
+        Id = r.GetString(0),
+        Attempt = r.GetInt32(1),
+        Script = r.GetString(2),
+        Args = JsonSerializer.Deserialize<string[]>(r.GetString(3)) ?? Array.Empty<string>(),
+        Group = r.IsDBNull(4) ? null : r.GetString(4),
+        Parent = r.IsDBNull(5) ? null : r.GetString(5),
+        EnqueuedAt = Time(r.GetDouble(6)),
+        StartedAt = r.IsDBNull(7) ? null : Time(r.GetDouble(7)),
+        Pid = r.IsDBNull(pid) ? 0 : r.GetInt32(pid),
+    };
 
     public void ClearLive() => Execute("DELETE FROM live");
 
@@ -197,16 +204,8 @@ public sealed class HistoryStore : IDisposable
         var list = new List<RunRecord>();
         while (r.Read())
         {
-            list.Add(new RunRecord
+            list.Add(new RunRecord(Head(r, pid: 16))
             {
-                Id = r.GetString(0),
-                Attempt = r.GetInt32(1),
-                Script = r.GetString(2),
-                Args = JsonSerializer.Deserialize<string[]>(r.GetString(3)) ?? Array.Empty<string>(),
-                Group = r.IsDBNull(4) ? null : r.GetString(4),
-                Parent = r.IsDBNull(5) ? null : r.GetString(5),
-                EnqueuedAt = Time(r.GetDouble(6)),
-                StartedAt = r.IsDBNull(7) ? null : Time(r.GetDouble(7)),
                 EndedAt = r.IsDBNull(8) ? null : Time(r.GetDouble(8)),
                 RuntimeSeconds = r.IsDBNull(9) ? null : r.GetDouble(9),
                 ExitCode = r.IsDBNull(10) ? null : r.GetInt32(10),
@@ -215,7 +214,6 @@ public sealed class HistoryStore : IDisposable
                 CpuUserSeconds = r.IsDBNull(13) ? 0 : r.GetDouble(13),
                 CpuSystemSeconds = r.IsDBNull(14) ? 0 : r.GetDouble(14),
                 MaxRssBytes = r.IsDBNull(15) ? 0 : r.GetInt64(15),
-                Pid = r.IsDBNull(16) ? 0 : r.GetInt32(16),
             });
         }
         return list;

@@ -1,8 +1,17 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Chaqum.Control.History;
 
-/// <summary>One run (attempt) of a job, as kept in the history.</summary>
-public sealed record RunRecord
+/// <summary>
+/// What every record of a job holds: which job and attempt, what it runs, where it came
+/// from, when. A run and a live record are both this plus their own fields, and one is
+/// made from the other (a live job lost in a crash becomes a run) with the copy
+/// constructor records give.
+/// </summary>
+public abstract record JobRecord
 {
+    protected JobRecord() { }
+
     public required string Id { get; init; }
     public int Attempt { get; init; }
     public required string Script { get; init; }
@@ -11,6 +20,21 @@ public sealed record RunRecord
     public string? Parent { get; init; }
     public DateTimeOffset EnqueuedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
+    public int Pid { get; init; }
+}
+
+/// <summary>Only the <see cref="JobRecord"/> fields: the start of a run or live record.</summary>
+public sealed record JobHead : JobRecord;
+
+/// <summary>One run (attempt) of a job, as kept in the history.</summary>
+public sealed record RunRecord : JobRecord
+{
+    public RunRecord() { }
+
+    /// <summary>A run of the job another record describes; Outcome is still to be set.</summary>
+    [SetsRequiredMembers]
+    public RunRecord(JobRecord job) : base(job) => Outcome = "";
+
     public DateTimeOffset? EndedAt { get; init; }
     public double? RuntimeSeconds { get; init; }
     /// <summary>Null when the run did not exit by itself (killed, or never started).</summary>
@@ -22,22 +46,17 @@ public sealed record RunRecord
     public double CpuUserSeconds { get; init; }
     public double CpuSystemSeconds { get; init; }
     public long MaxRssBytes { get; init; }
-    public int Pid { get; init; }
 }
 
 /// <summary>A job that was running or queued when the daemon last saw it: the material
 /// of crash recovery (a clean stop leaves none).</summary>
-public sealed record LiveRecord
+public sealed record LiveRecord : JobRecord
 {
-    public required string Id { get; init; }
-    public int Attempt { get; init; }
-    public required string Script { get; init; }
-    public string[] Args { get; init; } = Array.Empty<string>();
-    public string? Group { get; init; }
-    public string? Parent { get; init; }
-    public DateTimeOffset EnqueuedAt { get; init; }
-    public DateTimeOffset? StartedAt { get; init; }
-    public int Pid { get; init; }
+    public LiveRecord() { }
+
+    [SetsRequiredMembers]
+    public LiveRecord(JobRecord job) : base(job) { }
+
     /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat field
     /// 22): tells our process from a later one that reused its pid.</summary>
     public long StartTicks { get; init; }

@@ -22,7 +22,8 @@ public sealed class JobHistory
         scheduler.JobFinished += Finished;
     }
 
-    private static LiveRecord Live(Job job) => new()
+    /// <summary>The job's identity and origin; start time and pid only if it ran.</summary>
+    private static JobHead Head(Job job, bool ran, int pid) => new()
     {
         Id = job.Id,
         Attempt = job.Attempt,
@@ -31,9 +32,11 @@ public sealed class JobHistory
         Group = job.Group.IsDefault ? null : job.Group.Name,
         Parent = job.Parent?.Id,
         EnqueuedAt = job.EnqueuedAt,
-        StartedAt = job.StartedAt,
-        Pid = job.Pid,
+        StartedAt = ran ? job.StartedAt : null,
+        Pid = ran ? pid : 0,
     };
+
+    private static LiveRecord Live(Job job) => new(Head(job, ran: true, job.Pid));
 
     private void AttemptEnded(Job job, JobStatus status, Outcome outcome)
     {
@@ -55,16 +58,8 @@ public sealed class JobHistory
         _writer.NotLive(job.Id);
     }
 
-    private static RunRecord Record(Job job, JobStatus status, Outcome outcome, bool ran) => new()
+    private static RunRecord Record(Job job, JobStatus status, Outcome outcome, bool ran) => new(Head(job, ran, job.LastPid))
     {
-        Id = job.Id,
-        Attempt = job.Attempt,
-        Script = job.Script.Relative,
-        Args = job.Args,
-        Group = job.Group.IsDefault ? null : job.Group.Name,
-        Parent = job.Parent?.Id,
-        EnqueuedAt = job.EnqueuedAt,
-        StartedAt = ran ? job.StartedAt : null,
         EndedAt = job.EndedAt ?? DateTimeOffset.Now,
         RuntimeSeconds = ran ? job.LastRuntime.TotalSeconds : null,
         ExitCode = status.ExitCode,
@@ -73,7 +68,6 @@ public sealed class JobHistory
         CpuUserSeconds = ran ? job.Usage.UserCpu.TotalSeconds : 0,
         CpuSystemSeconds = ran ? job.Usage.SystemCpu.TotalSeconds : 0,
         MaxRssBytes = ran ? job.Usage.MaxRssBytes : 0,
-        Pid = ran ? job.LastPid : 0,
     };
 
     /// <summary>The script's usual runtime, from the history (read once, then kept current).</summary>

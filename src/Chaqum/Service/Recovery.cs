@@ -27,20 +27,7 @@ public static class Recovery
         int killed = Kill(leftovers, strays, grace, log);
 
         var now = DateTimeOffset.Now;
-        var lost = live.Select(l => new RunRecord
-        {
-            Id = l.Id,
-            Attempt = l.Attempt,
-            Script = l.Script,
-            Args = l.Args,
-            Group = l.Group,
-            Parent = l.Parent,
-            EnqueuedAt = l.EnqueuedAt,
-            StartedAt = l.StartedAt,
-            EndedAt = now,
-            Outcome = "lost",
-            Pid = l.Pid,
-        }).ToList();
+        var lost = live.Select(l => new RunRecord(l) { EndedAt = now, Outcome = "lost" }).ToList();
         store.Write(lost, Array.Empty<LiveRecord>(), live.Select(l => l.Id).ToList());
 
         int running = live.Count(l => l.Pid > 0);
