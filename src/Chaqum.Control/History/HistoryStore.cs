@@ -86,14 +86,7 @@ public sealed class HistoryStore : IDisposable
                 "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid");
             foreach (var r in runs)
             {
-                p[0].Value = r.Id;
-                p[1].Value = r.Attempt;
-                p[2].Value = r.Script;
-                p[3].Value = JsonSerializer.Serialize(r.Args);
-                p[4].Value = (object?)r.Group ?? DBNull.Value;
-                p[5].Value = (object?)r.Parent ?? DBNull.Value;
-                p[6].Value = Seconds(r.EnqueuedAt);
-                p[7].Value = r.StartedAt is { } s ? Seconds(s) : DBNull.Value;
+                SetHead(p, r);
                 p[8].Value = r.EndedAt is { } e ? Seconds(e) : DBNull.Value;
                 p[9].Value = (object?)r.RuntimeSeconds ?? DBNull.Value;
                 p[10].Value = (object?)r.ExitCode ?? DBNull.Value;
@@ -117,14 +110,7 @@ public sealed class HistoryStore : IDisposable
             var p = Parameters(upsert, "$id", "$attempt", "$script", "$args", "$grp", "$parent", "$enq", "$start", "$pid", "$ticks");
             foreach (var l in live)
             {
-                p[0].Value = l.Id;
-                p[1].Value = l.Attempt;
-                p[2].Value = l.Script;
-                p[3].Value = JsonSerializer.Serialize(l.Args);
-                p[4].Value = (object?)l.Group ?? DBNull.Value;
-                p[5].Value = (object?)l.Parent ?? DBNull.Value;
-                p[6].Value = Seconds(l.EnqueuedAt);
-                p[7].Value = l.StartedAt is { } s ? Seconds(s) : DBNull.Value;
+                SetHead(p, l);
                 p[8].Value = l.Pid;
                 p[9].Value = l.StartTicks;
                 upsert.ExecuteNonQuery();
@@ -143,6 +129,20 @@ public sealed class HistoryStore : IDisposable
             }
         }
         tx.Commit();
+    }
+
+    /// <summary>The <see cref="JobRecord"/> fields into the first eight parameters ($id,
+    /// $attempt, $script, $args, $grp, $parent, $enq, $start), as <see cref="Head"/> reads them.</summary>
+    private static void SetHead(SqliteParameter[] p, JobRecord r)
+    {
+        p[0].Value = r.Id;
+        p[1].Value = r.Attempt;
+        p[2].Value = r.Script;
+        p[3].Value = JsonSerializer.Serialize(r.Args, HistoryJson.Default.StringArray);
+        p[4].Value = (object?)r.Group ?? DBNull.Value;
+        p[5].Value = (object?)r.Parent ?? DBNull.Value;
+        p[6].Value = Seconds(r.EnqueuedAt);
+        p[7].Value = r.StartedAt is { } s ? Seconds(s) : DBNull.Value;
     }
 
     private static SqliteParameter[] Parameters(SqliteCommand cmd, params string[] names) =>
@@ -172,7 +172,7 @@ public sealed class HistoryStore : IDisposable
         Id = r.GetString(0),
         Attempt = r.GetInt32(1),
         Script = r.GetString(2),
-        Args = JsonSerializer.Deserialize<string[]>(r.GetString(3)) ?? Array.Empty<string>(),
+        Args = JsonSerializer.Deserialize(r.GetString(3), HistoryJson.Default.StringArray) ?? Array.Empty<string>(),
         Group = r.IsDBNull(4) ? null : r.GetString(4),
         Parent = r.IsDBNull(5) ? null : r.GetString(5),
         EnqueuedAt = Time(r.GetDouble(6)),
@@ -297,3 +297,8 @@ public sealed class HistoryStore : IDisposable
 
     public void Dispose() => _db.Dispose();
 }
+
+/// <summary>The args column's JSON, generated at build time: no reflection per record on
+/// the history thread, and nothing that trimming or NativeAOT would break.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class HistoryJson : System.Text.Json.Serialization.JsonSerializerContext;
