@@ -30,7 +30,8 @@ public sealed record ControlServices(
     public required string SocketPath { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
 
-    public JobView View(Job job) => new(job, this);
+    /// <summary>One job's view, on the loop.</summary>
+    public JobView View(Job job) => new(job, Clock, History?.UsualFor(job.Script.Relative));
 }
 
 /// <summary>Finds the handler of a request and runs it on the loop; unknown requests and

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Chaqum.Tests.Daemon;
 
@@ -88,9 +89,14 @@ public class LoadTests
         long rssQueued = d.RssKiB();
         var hello = d.Hello();
         var ps = Stopwatch.StartNew();
-        var psResult = Chaqum.Tests.Control.Ctl.Exec(new[] { "--socket", d.SocketPath, "ps", "--json" }, timeout: TimeSpan.FromMinutes(2));
+        var psRun = Task.Run(() => Chaqum.Tests.Control.Ctl.Exec(new[] { "--socket", d.SocketPath, "ps", "--json" }, timeout: TimeSpan.FromMinutes(2)));
+        // How long the loop is held while ps is answered (printed, not asserted).
+        var duringPs = new List<double>();
+        while (!psRun.IsCompleted) duringPs.Add(d.Hello().TotalMilliseconds);
+        var psResult = psRun.Result;
         ps.Stop();
         Assert.That(psResult.Exit, Is.EqualTo(0), psResult.Err);
+        Assert.That(JsonNode.Parse(psResult.Out)!.AsArray(), Has.Count.EqualTo(count + 3), "ps lists init, the killer, the blocker and every queued job");
         File.WriteAllText(tree.PathOf("gate"), "");
         d.WaitForLine($@"\[out\] killed {count} in", TimeSpan.FromMinutes(5));
         Assert.That(d.WaitForExit(TimeSpan.FromMinutes(3)), Is.EqualTo(0));
@@ -100,7 +106,7 @@ public class LoadTests
         Assert.That(Regex.Count(d.Log, @"cancelled before start \(killjobs\)"), Is.EqualTo(count));
         AssertQuietEnd(d, watch, $"{count} queued jobs: {d.Output(@"bin/loadjob/\d+").FirstOrDefault()}; RSS with all queued " +
             $"{rssQueued / 1024} MiB; hello {hello.TotalMilliseconds:0.0} ms; chaqumctl ps --json {ps.Elapsed.TotalSeconds:0.00} s " +
-            $"({psResult.Out.Length / 1024} KiB)");
+            $"({psResult.Out.Length / 1024} KiB; {duringPs.Count} hellos meanwhile, max {duringPs.DefaultIfEmpty().Max():0.0} ms)");
     }
 
     [TestCase("wait", 10_000)]

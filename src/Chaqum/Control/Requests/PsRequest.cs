@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Chaqum.Scheduling;
 
 namespace Chaqum.Control.Requests;
@@ -16,9 +15,14 @@ public sealed class PsRequest(ControlServices services) : IControlRequest
         var jobs = services.Scheduler.Jobs
             .Where(j => all || j.State.IsActive())
             .Where(j => group is null || j.Group.Name == group)
-            .OrderBy(j => j.Number)
-            .Select(j => (JsonNode?)services.View(j).ToJson())
-            .ToArray();
-        call.Reply(new JsonObject { ["jobs"] = new JsonArray(jobs) });
+            .OrderBy(j => j.Number);
+        var list = JobView.ListOf(jobs, services);
+        call.ReplyStreamed(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("jobs");
+            list(w);
+            w.WriteEndObject();
+        });
     }
 }

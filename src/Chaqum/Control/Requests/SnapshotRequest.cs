@@ -11,15 +11,26 @@ public sealed class SnapshotRequest(ControlServices services) : IControlRequest
     public void Handle(ControlCall call)
     {
         var s = services.Scheduler;
-        call.Reply(new JsonObject
+        // Everything is taken now, on the loop; the jobs' JSON is built off it.
+        var takenAt = JobView.Time(DateTimeOffset.Now);
+        bool stopping = s.Stopping;
+        var groups = GroupsRequest.List(services);
+        var repeats = RepeatsRequest.List(services);
+        var jobs = JobView.ListOf(s.Jobs.OrderBy(j => j.Number), services);
+        call.ReplyStreamed(w =>
         {
-            ["taken_at"] = JobView.Time(DateTimeOffset.Now),
-            ["tree"] = services.Tree.Root,
-            ["daemon_pid"] = Environment.ProcessId,
-            ["stopping"] = s.Stopping,
-            ["jobs"] = new JsonArray(s.Jobs.OrderBy(j => j.Number).Select(j => (JsonNode?)services.View(j).ToJson()).ToArray()),
-            ["groups"] = GroupsRequest.List(services),
-            ["repeats"] = RepeatsRequest.List(services),
+            w.WriteStartObject();
+            w.WriteString("taken_at", takenAt);
+            w.WriteString("tree", services.Tree.Root);
+            w.WriteNumber("daemon_pid", Environment.ProcessId);
+            w.WriteBoolean("stopping", stopping);
+            w.WritePropertyName("jobs");
+            jobs(w);
+            w.WritePropertyName("groups");
+            groups.WriteTo(w);
+            w.WritePropertyName("repeats");
+            repeats.WriteTo(w);
+            w.WriteEndObject();
         });
     }
 }
