@@ -106,6 +106,63 @@ public class JobOutputFilesTests
     }
 
     [Test]
+    public void Batches_of_lines_are_cut_into_halves_exactly_as_single_lines_are()
+    {
+        // Lines of many lengths, some needing escapes, some with a level prefix, read in
+        // batches of many sizes; each half must end where the next line would not fit.
+        const long cap = 8192;
+        using var files = Files(cap);
+        var job = NewJob("batched/1");
+        var random = new Random(7);
+        var written = new List<string>();   // every line as its file will show it
+        var batch = new System.Text.StringBuilder();
+        int number = 0;
+        var time = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+        while (number < 3000)
+        {
+            batch.Clear();
+            for (int k = random.Next(1, 60); k > 0; k--, number++)
+            {
+                string text = $"line {number:D5} " + new string('.', random.Next(0, 120));
+                string? raw = null;
+                if (number % 97 == 0) raw = text + "\u001b[1m";          // escaped in the file
+                if (number % 89 == 0) raw = "\u001f3" + text;             // level prefix: ERR
+                batch.Append(raw ?? text).Append('\n');
+                written.Add(number % 89 == 0 ? $"err ERR {text}" : number % 97 == 0 ? $"err WRN {text}\\x1b[1m" : $"err WRN {text}");
+            }
+            var data = System.Text.Encoding.UTF8.GetBytes(batch.ToString());
+            var lines = new OutputLines();
+            lines.Start(data, time);
+            bool clean = OutputLines.AllClean(data);
+            for (int start = 0; start < data.Length;)
+            {
+                int lf = Array.IndexOf(data, (byte)'\n', start);
+                lines.Add(start, lf - start, OutputStream.Stderr, OutputReader.MaxLine, clean);
+                start = lf + 1;
+            }
+            files.Lines(job, OutputStream.Stderr, lines);
+        }
+        files.Flush("batched/1");
+
+        // The model: each line is "TIME " + what `written` holds + LF; a half takes lines
+        // until the next would pass cap/2.
+        int stamp = "2026-11-30T12:00:00.000+00:00 ".Length;
+        var halves = new List<List<string>> { new() };
+        long used = 0;
+        foreach (var line in written)
+        {
+            int length = stamp + System.Text.Encoding.UTF8.GetByteCount(line) + 1;
+            if (used + length > cap / 2) { halves.Add(new()); used = 0; }
+            halves[^1].Add(line);
+            used += length;
+        }
+        string Strip(string l) => l[stamp..];
+        var path = files.PathOf("batched/1");
+        Assert.That(File.ReadAllLines(path + ".1").Select(Strip), Is.EqualTo(halves[^2]), "FILE.1 is the previous half");
+        Assert.That(File.ReadAllLines(path).Select(Strip), Is.EqualTo(halves[^1]), "FILE is the current half");
+    }
+
+    [Test]
     public void A_job_file_written_again_by_a_new_daemon_is_appended_to_within_the_cap()
     {
         const long cap = 2048;
