@@ -19,6 +19,16 @@ public sealed class Group
     public bool Paused { get; set; }
 
     public int Running { get; internal set; }
+
+    /// <summary>Jobs of this group that have not finished (queued, pending, running or
+    /// between retries).</summary>
+    internal int Members { get; set; }
+
+    /// <summary>Nothing would be lost by forgetting the group: no job of it is left and
+    /// it holds no settings (a cap, barriers, a pause). The next mention makes it anew,
+    /// as the first one did. Without this, a tree that names groups after, say, its
+    /// customers would grow the daemon by a group per name, for as long as it runs.</summary>
+    internal bool Forgettable => !IsDefault && Members == 0 && MaxProcs == 0 && Barriers.IsEmpty && !Paused && SpawnBackoff is null;
     public Slots Slots { get; } = new();
 
     /// <summary>The sample number that allowed the last barrier-gated start: the next one

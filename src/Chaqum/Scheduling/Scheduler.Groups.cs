@@ -48,6 +48,13 @@ public sealed partial class Scheduler
         return group;
     }
 
+    private void ForgetIfUnused(Group group)
+    {
+        if (!group.Forgettable || !_groups.TryGetValue(group.Name, out var known) || !ReferenceEquals(known, group)) return;
+        _groups.Remove(group.Name);
+        _barrierWaiting.Remove(group);
+    }
+
     /// <summary>Starts queued jobs of a group while its cap, its barriers and its pause
     /// allow. A group held by its barrier never holds up another group.</summary>
     private void Pump(Group group)

@@ -122,6 +122,7 @@ public sealed partial class Scheduler
         };
         _jobs[id] = job;
         _active++;
+        group.Members++;
         request.Parent?.AddChild(job);
         if (request.Options.Key is { } k) _keys[k] = job;
         _log.LogDebug("{Job}: enqueued{Group}", id, group.IsDefault ? "" : " in group " + group.Name);
@@ -338,6 +339,8 @@ public sealed partial class Scheduler
         job.Timer?.Cancel();
         job.Timer = null;
         _active--;
+        job.Group.Members--;
+        ForgetIfUnused(job.Group);
         if (job.Options.Key is { } key && _keys.TryGetValue(key, out var holder) && ReferenceEquals(holder, job))
             _keys.Remove(key);
         _recent.Add(job.Id, status);

@@ -187,6 +187,28 @@ public class ChaqumctlTests
         File.WriteAllText(tree.PathOf("stop"), "");
     }
 
+    [Test]
+    public void Groups_named_per_item_are_gone_once_their_jobs_end_and_configured_ones_stay()
+    {
+        using var tree = new TempTree();
+        tree.Script("ok", "exit 0\n");
+        using var d = Start(tree, """
+            cmd 'group -m 2 -- kept'
+            ids=
+            i=0
+            while [ $i -lt 40 ]; do cmd "enqueue -g item-$i -- ok"; ids="$ids $(word 2)"; i=$((i + 1)); done
+            cmd "wait --$ids"
+            touch waited
+            """);
+        Poll.Until(() => tree.Exists("waited"), "init to wait for its 40 jobs");
+        var names = Ctl.Run(tree, "groups", "--json").Json.AsArray().Select(g => g!["name"]?.GetValue<string>()).ToList();
+        Assert.That(names.Where(n => n is not null && n.StartsWith("item-")), Is.Empty, "no group is left of the 40 items");
+        Assert.That(names, Does.Contain("kept"), "a group with a limit stays");
+        // Named again, a group comes back as new.
+        Assert.That(Ctl.Run(tree, "enqueue", "-g", "item-3", "ok").Exit, Is.EqualTo(0));
+        File.WriteAllText(tree.PathOf("stop"), "");
+    }
+
     private static char ProcState(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");

@@ -76,6 +76,37 @@ public class GroupTests
     }
 
     [Test]
+    public void A_group_with_no_jobs_left_and_no_settings_is_forgotten_and_made_anew_on_its_next_mention()
+    {
+        var h = new Harness();
+        // A tree naming a group per item: none of them may stay once its jobs are done.
+        var items = Enumerable.Range(0, 500).Select(i => h.Enqueue(group: $"item-{i}")).ToList();
+        Assert.That(h.Scheduler.Groups.Count(), Is.EqualTo(500));
+        foreach (var job in items) h.Exit(job);
+        Assert.That(h.Scheduler.Groups, Is.Empty);
+
+        // Kept: a group with a cap, a paused one, and one with a job still queued or pending.
+        var capped = h.Enqueue(group: "capped", limits: Max(1));
+        var queued = h.Enqueue(group: "capped");
+        h.Scheduler.UpdateGroup("paused", GroupLimits.Unchanged);
+        h.Scheduler.PauseGroup(h.Scheduler.FindGroup("paused")!, true);
+        var waiting = h.Enqueue(group: "paused");
+        h.Exit(capped);
+        Assert.That(queued.State, Is.EqualTo(JobState.Running));
+        h.Exit(queued);
+        Assert.That(h.Scheduler.FindGroup("capped")?.MaxProcs, Is.EqualTo(1), "a capped group keeps its cap with no jobs");
+        Assert.That(waiting.State, Is.EqualTo(JobState.Queued));
+        Assert.That(h.Scheduler.FindGroup("paused"), Is.Not.Null);
+
+        // Mentioned again: a new group, which works as the first one did.
+        var again = h.Enqueue(group: "item-7");
+        Assert.That(again.State, Is.EqualTo(JobState.Running));
+        Assert.That(h.Scheduler.FindGroup("item-7")!.Running, Is.EqualTo(1));
+        h.Exit(again);
+        Assert.That(h.Scheduler.FindGroup("item-7"), Is.Null);
+    }
+
+    [Test]
     public void Paused_group_starts_nothing_until_resumed()
     {
         var h = new Harness();
