@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Chaqum.EventLoop;
@@ -65,11 +66,9 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     private ITimerHandle? _pruneTimer;
     private string? _lastError;
 
-    // "2026-11-22T05:03:53.449+00:00 out " for the last batch's time and stream.
-    private readonly byte[] _prefix = new byte[64];
-    private int _prefixLength;
-    private long _prefixMillis = -1;
-    private OutputStream _prefixStream;
+    private byte[][]? _heads;
+    private long _headsMillis;
+    private OutputStream _headsStream;
 
     public JobOutputFiles(string stateDir, long capPerJob, long totalCap, TimeSpan retention, ITimers timers, ILogger log)
     {
@@ -99,9 +98,10 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         {
             var file = Open(job);
             if (file is null) return;
-            var bytes = Encoding.UTF8.GetBytes(line.Format() + "\n");
-            bytes.CopyTo(file.Reserve(bytes.Length));
-            file.Commit(bytes.Length);
+            var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+            var refs = ArrayPool<JobOutputFile.LineRef>.Shared.Rent(1);
+            refs[0] = new(0, Encoding.UTF8.GetBytes(text, bytes), (int)level);
+            file.Add(bytes, refs, 1, Heads(line.Time, stream));
             _flushTimer ??= _timers.After(FlushEvery, FlushAll);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -110,10 +110,11 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         }
     }
 
-    /// <summary>Many lines at once: formatted as <see cref="OutputLine.Format"/> does, but
-    /// straight into bytes.</summary>
+    /// <summary>Many lines at once: kept as they came, formatted as
+    /// <see cref="OutputLine.Format"/> does only when written (see <see cref="JobOutputFile"/>).</summary>
     public void Lines(Job job, OutputStream stream, OutputLines lines)
     {
+        if (lines.Count == 0) return;
         if (_followers.TryGetValue(job.Id, out var followers))
         {
             for (int i = 0; i < lines.Count; i++)
@@ -127,22 +128,7 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         {
             var file = Open(job);
             if (file is null) return;
-            var prefix = Prefix(lines.Time, stream);
-            for (int i = 0; i < lines.Count; i++)
-            {
-                var line = lines[i];
-                var text = line.Clean ? lines.Bytes(i) : Encoding.UTF8.GetBytes(lines.Text(i));
-                int length = prefix.Length + 4 + text.Length + 1;
-                var into = file.Reserve(length);
-                prefix.CopyTo(into);
-                int n = prefix.Length;
-                LevelWordBytes(line.Level).CopyTo(into[n..]);
-                n += 3;
-                into[n++] = (byte)' ';
-                text.CopyTo(into[n..]);
-                into[length - 1] = (byte)'\n';
-                file.Commit(length);
-            }
+            file.Add(Keep(lines, out var refs), refs, lines.Count, Heads(lines.Time, stream));
             _flushTimer ??= _timers.After(FlushEvery, FlushAll);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -151,19 +137,59 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         }
     }
 
-    private ReadOnlySpan<byte> Prefix(DateTimeOffset time, OutputStream stream)
+    /// <summary>The batch's lines for the file to keep: one copy of the bytes they span
+    /// (escaped text appended for lines that need it) and where each line is in it, both
+    /// rented (the file returns them).</summary>
+    private static byte[] Keep(OutputLines lines, out JobOutputFile.LineRef[] refs)
+    {
+        refs = ArrayPool<JobOutputFile.LineRef>.Shared.Rent(lines.Count);
+        int from = lines[0].Start, to = lines[lines.Count - 1].Start + lines[lines.Count - 1].Length;
+        List<byte[]>? escaped = null;
+        int extra = 0;
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (lines[i].Clean) continue;
+            var text = Encoding.UTF8.GetBytes(lines.Text(i));
+            (escaped ??= new()).Add(text);
+            extra += text.Length;
+        }
+        var data = ArrayPool<byte>.Shared.Rent(to - from + extra);
+        lines.Data.AsSpan(from, to - from).CopyTo(data);
+        int at = to - from, e = 0;
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            if (line.Clean)
+            {
+                refs[i] = new(line.Start - from, line.Length, (int)line.Level);
+                continue;
+            }
+            var text = escaped![e++];
+            text.CopyTo(data, at);
+            refs[i] = new(at, text.Length, (int)line.Level);
+            at += text.Length;
+        }
+        return data;
+    }
+
+    /// <summary>"2026-11-22T05:03:53.449+00:00 out INF " for each level, for a time (to the
+    /// millisecond) and stream: what precedes a line's text in its file. A new array when
+    /// they change, since files keep the heads of the lines they hold.</summary>
+    private byte[][] Heads(DateTimeOffset time, OutputStream stream)
     {
         long millis = time.Ticks / TimeSpan.TicksPerMillisecond;
-        if (millis != _prefixMillis || stream != _prefixStream)
-        {
-            time.TryFormat(_prefix, out int n, "yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
-            _prefix[n++] = (byte)' ';
-            (stream == OutputStream.Stdout ? "out "u8 : "err "u8).CopyTo(_prefix.AsSpan(n));
-            _prefixLength = n + 4;
-            _prefixMillis = millis;
-            _prefixStream = stream;
-        }
-        return _prefix.AsSpan(0, _prefixLength);
+        if (_heads is not null && millis == _headsMillis && stream == _headsStream) return _heads;
+        Span<byte> prefix = stackalloc byte[64];
+        time.TryFormat(prefix, out int n, "yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+        prefix[n++] = (byte)' ';
+        (stream == OutputStream.Stdout ? "out "u8 : "err "u8).CopyTo(prefix[n..]);
+        prefix = prefix[..(n + 4)];
+        var heads = new byte[7][];
+        for (int level = 0; level < heads.Length; level++)
+            heads[level] = [.. prefix, .. LevelWordBytes((LogLevel)level), (byte)' '];
+        _headsMillis = millis;
+        _headsStream = stream;
+        return _heads = heads;
     }
 
     private static ReadOnlySpan<byte> LevelWordBytes(LogLevel level) => level switch
