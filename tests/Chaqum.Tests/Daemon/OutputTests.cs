@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Chaqum.Tests.Daemon;
 
 [TestFixture, CancelAfter(120_000)]
@@ -28,6 +30,30 @@ public class OutputTests
         Assert.That(log, Has.Some.Match(@" ERR init\[out\] error on stdout$"));
         Assert.That(log, Has.Some.Match(@" INF init\[out\] X\\x1fnot a level$"));
         Assert.That(log, Has.Some.Match(@" INF init\[out\] no newline at the end$"));
+    }
+
+    [Test]
+    public void A_flood_is_logged_whole_and_in_order_between_the_jobs_start_and_exit()
+    {
+        // 200 000 lines make about 9 MB of log: many buffers handed to the log writer
+        // thread while the loop fills the next (see StderrBuffer), none may be lost or
+        // overtaken, by each other or by the daemon's own events.
+        const int count = 200_000;
+        using var tree = new TempTree();
+        tree.Script("flood", $"seq 1 {count}\n");
+        tree.Script("init", Sh.Script("cmd 'enqueue -- flood'; cmd \"wait -- $(word 2)\"; echo \"after: $REPLY\""));
+        using var d = DaemonProcess.Start(tree);
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+        var lines = d.Lines.ToList();
+        int started = lines.FindIndex(l => Regex.IsMatch(l, @" flood/\d+: started"));
+        int exited = lines.FindIndex(l => Regex.IsMatch(l, @" flood/\d+: exited: exit 0"));
+        int after = lines.FindIndex(l => Regex.IsMatch(l, @" init\[out\] after: S flood/\d+ 0$"));
+        var numbered = lines.Select((l, i) => (Match: Regex.Match(l, @" flood/\d+\[out\] (\d+)$"), Index: i))
+            .Where(x => x.Match.Success).ToList();
+        Assert.That(numbered.Select(x => int.Parse(x.Match.Groups[1].Value)), Is.EqualTo(Enumerable.Range(1, count)), "every line, once, in order");
+        Assert.That(started, Is.GreaterThanOrEqualTo(0).And.LessThan(numbered[0].Index));
+        Assert.That(exited, Is.GreaterThan(numbered[^1].Index), "the exit is logged after the job's last line");
+        Assert.That(after, Is.GreaterThan(exited));
     }
 
     [Test]
