@@ -49,6 +49,7 @@ public sealed class Daemon : IDisposable
     private readonly ProcLoadSource _load;
     private readonly ControlServer _control;
     private readonly HistoryWriter? _historyWriter;
+    private readonly LiveJournal? _journal;
     private readonly JobOutputFiles? _outputFiles;
     private readonly InstanceLock? _lock;
     private readonly SystemdNotifier _notifier;
@@ -119,6 +120,14 @@ public sealed class Daemon : IDisposable
         Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
             new JobNumberFile(stateDir, _log), _log);
         var history = _historyWriter is null ? null : new JobHistory(Scheduler, _historyWriter, stateDir!);
+        if (stateDir is not null)
+        {
+            var scheduler = Scheduler;
+            _journal = new LiveJournal(stateDir, () => scheduler.Jobs.Where(j => j.State.IsActive()), _log);
+            Scheduler.JobEnqueued += _journal.Enqueued;
+            Scheduler.JobStarted += _journal.Started;
+            Scheduler.JobFinished += _journal.Finished;
+        }
         PostOffice = new PostOffice(_log);
         var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
         var dispatcher = new Dispatcher(new ICommand[]
@@ -301,6 +310,7 @@ public sealed class Daemon : IDisposable
     {
         _control.Dispose();
         _notifier.Dispose();
+        _journal?.Dispose();
         _historyWriter?.Dispose();
         _outputFiles?.Dispose();
         if (StateDir is not null) File.Delete(Path.Combine(StateDir, "control-socket"));

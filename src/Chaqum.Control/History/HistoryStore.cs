@@ -180,6 +180,16 @@ public sealed class HistoryStore : IDisposable
         Pid = r.IsDBNull(pid) ? 0 : r.GetInt32(pid),
     };
 
+    /// <summary>Whether the run of this job's attempt is recorded.</summary>
+    public bool HasRun(string id, int attempt)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT 1 FROM runs WHERE id = $id AND attempt = $a LIMIT 1";
+        cmd.Parameters.AddWithValue("$id", id);
+        cmd.Parameters.AddWithValue("$a", attempt);
+        return cmd.ExecuteScalar() is not null;
+    }
+
     public void ClearLive() => Execute("DELETE FROM live");
 
     /// <summary>Runs matching the query, oldest first (the newest `Limit` of them).</summary>

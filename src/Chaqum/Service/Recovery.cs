@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Chaqum.Service;
 
 /// <summary>
-/// After an unclean end (kill -9, power loss, OOM kill) the history's live table still
-/// lists the jobs that were queued or running. Before anything starts, we find the
+/// After an unclean end (kill -9, power loss, OOM kill) the history's live table and the
+/// live journal still list the jobs that were queued or running. Before anything starts, we find the
 /// process groups of those that ran and still exist, make sure by start time that they
 /// are really ours, kill them (TERM, then KILL after the grace time), and record every
 /// live job as "lost". After a clean stop the live table is empty and this does nothing.
@@ -19,7 +19,8 @@ public static class Recovery
     {
         using var store = HistoryStore.Open(stateDir);
         if (store is null) return 0;
-        var live = store.ReadLive();
+        var recorded = store.ReadLive();
+        var live = Merge(recorded, LiveJournal.Read(stateDir), store);
         if (live.Count == 0) return 0;
 
         var leftovers = live.Where(l => l.Pid > 0 && IsOurs(l, log)).Select(l => l.Pid).ToList();
@@ -28,7 +29,7 @@ public static class Recovery
 
         var now = DateTimeOffset.Now;
         var lost = live.Select(l => new RunRecord(l) { EndedAt = now, Outcome = "lost" }).ToList();
-        store.Write(lost, Array.Empty<LiveRecord>(), live.Select(l => l.Id).ToList());
+        store.Write(lost, Array.Empty<LiveRecord>(), recorded.Select(l => l.Id).ToList());
 
         int running = live.Count(l => l.Pid > 0);
         log.LogWarning("recovered from an unclean stop: {Lost} jobs lost ({Running} were running, {Queued} queued); " +
@@ -37,6 +38,22 @@ public static class Recovery
         foreach (var l in live)
             log.LogInformation("lost: {Job}: {Command}", l.Id, Chaqum.Client.ShellWords.Join(l.Args.Prepend(l.Script)));
         return lost.Count;
+    }
+
+    /// <summary>
+    /// The jobs a crash cut short: those in the history's live table (written in batches,
+    /// with each process's start time), and those only the live journal knows (it writes
+    /// every event before it is acknowledged; see <see cref="LiveJournal"/>): still live
+    /// there, or seen to finish but with no run recorded yet (what they ended with was
+    /// in the batch the crash lost, so they count as lost too).
+    /// </summary>
+    private static List<LiveRecord> Merge(List<LiveRecord> recorded, List<(LiveRecord Job, bool Finished)> journal, HistoryStore store)
+    {
+        var known = recorded.Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        var extra = journal
+            .Where(j => !known.Contains(j.Job.Id) && !(j.Finished && store.HasRun(j.Job.Id, j.Job.Attempt)))
+            .Select(j => j.Finished ? j.Job with { Pid = 0 } : j.Job);
+        return recorded.Concat(extra).OrderBy(l => l.EnqueuedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>

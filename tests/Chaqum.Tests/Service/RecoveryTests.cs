@@ -69,6 +69,45 @@ public class RecoveryTests
     }
 
     [Test]
+    public void Every_job_acknowledged_before_a_kill_9_is_recovered()
+    {
+        // 300 enqueues as fast as the daemon answers, then kill -9 a millisecond or so
+        // after the last "S": the history's live table is written in batches a tenth of a
+        // second apart and has none of them yet; the live journal has every one.
+        const int count = 300;
+        using var tree = new TempTree();
+        tree.Script("work", "sleep 300\n");
+        tree.Script("init", Sh.Script($$"""
+            if [ -n "${CHAQUM_RECOVERED+set}" ]; then echo "recovered=$CHAQUM_RECOVERED"; exit 0; fi
+            cmd 'group -m 1 -- one'
+            i=0
+            while [ $i -lt {{count}} ]; do cmd "enqueue -g one -- work $i"; i=$((i + 1)); done
+            echo "$REPLY" > last.tmp && mv last.tmp last
+            sleep 300
+            """));
+        using (var first = DaemonProcess.Start(tree))
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (!tree.Exists("last"))
+            {
+                Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "init never finished enqueueing:\n" + first.Log);
+                Thread.Sleep(1);
+            }
+            first.Signal(9);
+            first.WaitForExit();
+        }
+        Assert.That(tree.Read("last"), Does.Match(@"^S work/\d+"));
+
+        using var second = DaemonProcess.Start(tree);
+        Assert.That(second.WaitForExit(), Is.EqualTo(0));
+        // init, the running work and the queued ones.
+        Assert.That(second.Output("init"), Is.EqualTo(new[] { $"recovered={count + 1}" }), second.Log);
+        var lost = Ctl.Run(tree, "history", "--lost", "--limit", "1000", "--json").Json.AsArray();
+        var args = lost.Where(r => (string)r!["script"]! == "work").Select(r => int.Parse((string)r!["args"]![0]!)).OrderBy(a => a);
+        Assert.That(args, Is.EqualTo(Enumerable.Range(0, count)), "every work job is recorded lost, once");
+    }
+
+    [Test]
     public void A_reused_pid_is_never_touched()
     {
         using var tree = new TempTree();
