@@ -24,7 +24,7 @@ namespace Chaqum.Service;
 /// finish while the run's record had not reached the history yet.
 ///
 /// The file is rewritten with just the live jobs (and those that finished in the last
-/// ten seconds) when it has grown to twice what that takes (and at least a megabyte),
+/// two seconds) when it has grown to twice what that takes (and at least a megabyte),
 /// through a temporary file and a rename, so its size stays in proportion to the live
 /// jobs. Written on the event loop only. A write that
 /// fails is logged once; the history's live table still covers what is older than its
@@ -46,14 +46,17 @@ public sealed class LiveJournal : IDisposable
     private bool _failing;
 
     /// <summary>Jobs that finished lately: a rewrite keeps them, since their run records
-    /// may still be on their way to the history (batches are 100 ms apart; this is far
-    /// more).</summary>
+    /// may still be on their way to the history (batches are 100 ms apart; this is twenty
+    /// times that).</summary>
     private readonly Queue<(long At, Job Job)> _finished = new();
-    private const long KeepFinishedMs = 10_000;
+    private const long KeepFinishedMs = 2_000;
+    private readonly Func<long> _milliseconds;
 
-    /// <summary>Starts an empty journal (what the last one said has been recovered).</summary>
-    public LiveJournal(string stateDir, Func<IEnumerable<Job>> liveJobs, ILogger log)
+    /// <summary>Starts an empty journal (what the last one said has been recovered).
+    /// milliseconds: a monotonic clock (tests pass a fake one).</summary>
+    public LiveJournal(string stateDir, Func<IEnumerable<Job>> liveJobs, ILogger log, Func<long>? milliseconds = null)
     {
+        _milliseconds = milliseconds ?? (() => Environment.TickCount64);
         _path = Path.Combine(stateDir, FileName);
         _liveJobs = liveJobs;
         _log = log;
@@ -80,7 +83,7 @@ public sealed class LiveJournal : IDisposable
 
     public void Finished(Job job)
     {
-        long now = Environment.TickCount64;
+        long now = _milliseconds();
         _finished.Enqueue((now, job));
         while (_finished.Peek().At < now - KeepFinishedMs) _finished.Dequeue();
         WriteFinished(job);
@@ -173,7 +176,7 @@ public sealed class LiveJournal : IDisposable
             return;
         }
         var all = new ArrayBufferWriter<byte>(64 * 1024);
-        long now = Environment.TickCount64;
+        long now = _milliseconds();
         while (_finished.Count > 0 && _finished.Peek().At < now - KeepFinishedMs) _finished.Dequeue();
         foreach (var (_, job) in _finished)
         {

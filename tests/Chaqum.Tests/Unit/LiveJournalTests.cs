@@ -1,0 +1,90 @@
+using Chaqum.Scheduling;
+using Chaqum.Service;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chaqum.Tests.Unit;
+
+/// <summary>The live journal on its own: what it is read back as, and its rewrite, which
+/// keeps it in proportion to the live jobs without losing one. Real files in a scratch
+/// directory; the jobs are made by hand (the daemon's tests kill it for real).</summary>
+[TestFixture, CancelAfter(60_000)]
+public class LiveJournalTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "chaqum-journal-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, true);
+
+    private static Job NewJob(int n, params string[] args) =>
+        new($"work/{n}", n, new ScriptPath("work", "/tree/work"), args, null, new Group(""), JobOptions.Default)
+        {
+            EnqueuedAt = DateTimeOffset.UnixEpoch.AddSeconds(1_764_500_000 + n),
+        };
+
+    [Test]
+    public void What_is_written_is_read_back_live_or_finished()
+    {
+        var live = new List<Job>();
+        using (var journal = new LiveJournal(_dir, () => live, NullLogger.Instance))
+        {
+            var a = NewJob(1, "a b", "ü\n\t\"");
+            var b = NewJob(2);
+            live.AddRange(new[] { a, b });
+            journal.Enqueued(a);
+            journal.Enqueued(b);
+            journal.Finished(b);
+            live.Remove(b);
+            var records = LiveJournal.Read(_dir);
+            Assert.That(records.Select(r => (r.Job.Id, r.Finished)), Is.EquivalentTo(new[] { ("work/1", false), ("work/2", true) }));
+            var first = records.Single(r => r.Job.Id == "work/1").Job;
+            Assert.That(first.Args, Is.EqualTo(new[] { "a b", "ü\n\t\"" }));
+            Assert.That(first.Script, Is.EqualTo("work"));
+            Assert.That(first.EnqueuedAt, Is.EqualTo(a.EnqueuedAt));
+            live.Clear(); // a clean stop: nothing live, the file goes
+        }
+        Assert.That(File.Exists(Path.Combine(_dir, LiveJournal.FileName)), Is.False);
+    }
+
+    [Test]
+    public void The_rewrite_keeps_every_live_job_and_the_file_stays_small()
+    {
+        // 50 jobs live throughout (every rewrite must carry them), and 60 000 through, 100
+        // of them live at any time, a job a millisecond: 6+ MB of events, many rewrites.
+        var longLived = Enumerable.Range(1, 50).Select(n => NewJob(n, "long")).ToList();
+        var churn = new List<Job>();
+        IEnumerable<Job> Live() => longLived.Concat(churn);
+        long now = 0;
+        var journal = new LiveJournal(_dir, Live, NullLogger.Instance, () => now);
+        foreach (var job in longLived) journal.Enqueued(job);
+        for (int n = 1000; n < 61_000; n++, now++)
+        {
+            var job = NewJob(n, "x");
+            churn.Add(job);
+            journal.Enqueued(job);
+            if (churn.Count > 100)
+            {
+                var done = churn[0];
+                churn.RemoveAt(0);
+                journal.Finished(done);
+            }
+        }
+        var live = Live().ToList();
+        long size = new FileInfo(Path.Combine(_dir, LiveJournal.FileName)).Length;
+        var records = LiveJournal.Read(_dir);
+        Assert.That(records.Where(r => !r.Finished).Select(r => r.Job.Id), Is.EquivalentTo(live.Select(j => j.Id)),
+            "every live job, and no other, is live in the journal");
+        Assert.That(size, Is.LessThan(3L << 20), "rewritten, not grown without end");
+        Assert.That(records.Count(r => r.Finished), Is.InRange(1, 10_000), "finished jobs of the last seconds only");
+        Assert.That(Directory.GetFiles(_dir).Select(Path.GetFileName), Is.EqualTo(new[] { LiveJournal.FileName }), "no temporary file left");
+        longLived.Clear();
+        churn.Clear();
+        journal.Dispose();
+    }
+}
