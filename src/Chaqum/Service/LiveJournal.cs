@@ -92,20 +92,13 @@ public sealed class LiveJournal : IDisposable
 
     private void WriteFinished(Job job)
     {
-        BeginLine();
-        _writer.WriteStartObject();
-        _writer.WriteString("k", "-");
-        _writer.WriteString("id", job.Id);
-        _writer.WriteEndObject();
+        BeginLine("-", job);
         EndLine();
     }
 
     private void WriteEnqueued(Job job)
     {
-        BeginLine();
-        _writer.WriteStartObject();
-        _writer.WriteString("k", "+");
-        _writer.WriteString("id", job.Id);
+        BeginLine("+", job);
         _writer.WriteNumber("a", job.Attempt);
         _writer.WriteString("s", job.Script.Relative);
         _writer.WriteStartArray("x");
@@ -114,31 +107,31 @@ public sealed class LiveJournal : IDisposable
         if (!job.Group.IsDefault) _writer.WriteString("g", job.Group.Name);
         if (job.Parent is { } parent) _writer.WriteString("p", parent.Id);
         _writer.WriteNumber("t", job.EnqueuedAt.ToUnixTimeMilliseconds() / 1000.0);
-        _writer.WriteEndObject();
         EndLine();
     }
 
     private void WriteStarted(Job job)
     {
-        BeginLine();
-        _writer.WriteStartObject();
-        _writer.WriteString("k", "s");
-        _writer.WriteString("id", job.Id);
+        BeginLine("s", job);
         _writer.WriteNumber("a", job.Attempt);
         _writer.WriteNumber("pid", job.Pid);
         _writer.WriteNumber("t", (job.StartedAt ?? DateTimeOffset.Now).ToUnixTimeMilliseconds() / 1000.0);
-        _writer.WriteEndObject();
         EndLine();
     }
 
-    private void BeginLine()
+    /// <summary>A new line in _line: {"k":kind,"id":job's id, ... (the rest, then EndLine).</summary>
+    private void BeginLine(string kind, Job job)
     {
         _line.ResetWrittenCount();
         _writer.Reset(_line);
+        _writer.WriteStartObject();
+        _writer.WriteString("k", kind);
+        _writer.WriteString("id", job.Id);
     }
 
     private void EndLine()
     {
+        _writer.WriteEndObject();
         _writer.Flush();
         _line.GetSpan(1)[0] = (byte)'\n';
         _line.Advance(1);
