@@ -120,7 +120,7 @@ public sealed class JobOutputStderr : IJobOutput
     {
         long millis = time.Ticks / TimeSpan.TicksPerMillisecond;
         if (millis == _prefixMillis && ReferenceEquals(job, _prefixJob) && stream == _prefixStream) return _prefixes;
-        var label = Encoding.UTF8.GetBytes(OneLine(job.Id) + (stream == OutputStream.Stdout ? "[out] " : "[err] "));
+        var label = Encoding.UTF8.GetBytes(OneLineProperties.OneLine(job.Id) + (stream == OutputStream.Stdout ? "[out] " : "[err] "));
         Span<byte> stamp = stackalloc byte[16];
         time.TryFormat(stamp, out int stampLength, "HH:mm:ss.fff ", CultureInfo.InvariantCulture);
         for (int level = 0; level < _prefixes.Length; level++)
@@ -136,19 +136,6 @@ public sealed class JobOutputStderr : IJobOutput
         _prefixStream = stream;
         return _prefixes;
     }
-
-    /// <summary>As the daemon log shows any job-supplied word: control characters and line
-    /// separators as '?' (an id holds its script's name, which may hold anything).</summary>
-    private static string OneLine(string text)
-    {
-        if (!text.Any(IsBreak)) return text;
-        return string.Create(text.Length, text, (span, t) =>
-        {
-            for (int i = 0; i < t.Length; i++) span[i] = IsBreak(t[i]) ? '?' : t[i];
-        });
-    }
-
-    private static bool IsBreak(char c) => c < ' ' || c == '\x7f' || c is '\u0085' or '\u2028' or '\u2029';
 
     /// <summary>Serilog's {Level:u3}.</summary>
     private static ReadOnlySpan<byte> Moniker(LogLevel level) => level switch

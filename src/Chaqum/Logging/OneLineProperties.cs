@@ -21,15 +21,22 @@ public sealed class OneLineProperties : ILogEventEnricher
         List<LogEventProperty>? fixedUp = null;
         foreach (var (name, value) in logEvent.Properties)
         {
-            if (value is ScalarValue { Value: string text } && text.AsSpan().IndexOfAny(Breaks) >= 0)
-                (fixedUp ??= new()).Add(new LogEventProperty(name, new ScalarValue(OneLine(text))));
+            if (value is ScalarValue { Value: string text } && OneLine(text) is var line && !ReferenceEquals(line, text))
+                (fixedUp ??= new()).Add(new LogEventProperty(name, new ScalarValue(line)));
         }
         if (fixedUp is null) return;
         foreach (var p in fixedUp) logEvent.AddOrUpdateProperty(p);
     }
 
-    public static string OneLine(string text) => string.Create(text.Length, text, (span, t) =>
+    /// <summary>The text with control characters and line separators as '?'; the same
+    /// string when it has none. Used wherever the daemon shows a job's words on one line:
+    /// log properties, refusal reasons (Dispatcher), job labels (JobOutputStderr).</summary>
+    public static string OneLine(string text)
     {
-        for (int i = 0; i < t.Length; i++) span[i] = Breaks.Contains(t[i]) ? '?' : t[i];
-    });
+        if (text.AsSpan().IndexOfAny(Breaks) < 0) return text;
+        return string.Create(text.Length, text, (span, t) =>
+        {
+            for (int i = 0; i < t.Length; i++) span[i] = Breaks.Contains(t[i]) ? '?' : t[i];
+        });
+    }
 }

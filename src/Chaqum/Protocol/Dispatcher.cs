@@ -102,19 +102,5 @@ public sealed class Dispatcher
     }
 
     private static void Refuse(JobConnection connection, string line, string reason) =>
-        connection.Refuse(System.Text.Encoding.UTF8.GetBytes(line), OneLine(reason));
-
-    /// <summary>A reason may quote the job's own words (an unknown verb, an option letter),
-    /// and $'...' lets a word hold a newline: shown raw, it would split the reply in two
-    /// (and forge a line in the log). Control characters become '?'.</summary>
-    internal static string OneLine(string reason)
-    {
-        if (!reason.Any(IsBreak)) return reason;
-        return string.Create(reason.Length, reason, (span, r) =>
-        {
-            for (int i = 0; i < r.Length; i++) span[i] = IsBreak(r[i]) ? '?' : r[i];
-        });
-    }
-
-    private static bool IsBreak(char c) => c < ' ' || c == '\x7f' || c is '\u0085' or '\u2028' or '\u2029';
+        connection.Refuse(System.Text.Encoding.UTF8.GetBytes(line), reason);
 }

@@ -317,6 +317,10 @@ public sealed class JobConnection
 
     internal void Refuse(ReadOnlySpan<byte> line, string reason)
     {
+        // A reason may quote the job's own words (an unknown verb, an option letter, a
+        // key), and $'...' lets a word hold a newline: shown raw, it would split the reply
+        // in two and forge a line in the log. Control characters become '?'.
+        reason = Logging.OneLineProperties.OneLine(reason);
         string shown = line.IsEmpty ? "" : $" '{Printable(line)}'";
         _log.LogWarning("{Job}: refused{Line}: {Reason}", Job.Id, shown, reason);
         Write(Encoding.UTF8.GetBytes($"E {reason}\n"));
