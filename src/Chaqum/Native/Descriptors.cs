@@ -11,18 +11,6 @@ namespace Chaqum.Native;
 /// </summary>
 internal static partial class Descriptors
 {
-    private const int RLIMIT_NOFILE = 7;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Current;
-        public ulong Max;
-    }
-
-    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
-    private static partial int getrlimit(int resource, out RLimit limit);
-
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int fcntl(int fd, int cmd, int arg);
 
@@ -32,7 +20,7 @@ internal static partial class Descriptors
     private const int F_DUPFD_CLOEXEC = 1030;
 
     /// <summary>The soft limit on open descriptors.</summary>
-    public static long Limit => getrlimit(RLIMIT_NOFILE, out var l) == 0 ? (long)Math.Min(l.Current, int.MaxValue) : int.MaxValue;
+    public static long Limit => Math.Min(ResourceLimits.Soft(ResourceLimits.RLIMIT_NOFILE) ?? int.MaxValue, int.MaxValue);
 
     /// <summary>The lowest free descriptor number (the kernel hands out the lowest, so this
     /// is about how many are open); -1 when none is free at all.</summary>
@@ -44,10 +32,11 @@ internal static partial class Descriptors
         return fd;
     }
 
-    /// <summary>Would `needed` more descriptors eat into a reserve of `reserve`?</summary>
-    public static bool Short(int needed, int reserve)
+    /// <summary>Would `needed` more descriptors eat into a reserve of `reserve`, given the
+    /// limit (<see cref="Limit"/>, read once by the caller)?</summary>
+    public static bool Short(int needed, int reserve, long limit)
     {
         int lowest = LowestFree();
-        return lowest < 0 || lowest + needed + reserve > Limit;
+        return lowest < 0 || lowest + needed + reserve > limit;
     }
 }

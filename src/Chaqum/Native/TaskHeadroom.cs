@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Chaqum.Native;
@@ -11,24 +10,8 @@ namespace Chaqum.Native;
 /// and is retried as on EAGAIN. (A job that forks up to the limit by itself can still
 /// starve the daemon: nothing but the limit stops it.)
 /// </summary>
-internal static partial class TaskHeadroom
+internal static class TaskHeadroom
 {
-    private const int RLIMIT_NPROC = 6;
-    private const ulong RlimInfinity = ulong.MaxValue;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RLimit
-    {
-        public ulong Current;
-        public ulong Max;
-    }
-
-    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
-    private static partial int getrlimit(int resource, out RLimit limit);
-
-    [LibraryImport("libc", EntryPoint = "getuid")]
-    private static partial uint getuid();
-
     private static readonly string? PidsDir = FindPidsCgroup();
     private static SafeFileHandle? _current, _max;
     private static readonly byte[] Buffer = new byte[64];
@@ -46,9 +29,8 @@ internal static partial class TaskHeadroom
             && current + 1 + reserve > max)
             return $"the cgroup's task limit is near ({current} of {max} in use, {reserve} kept for the daemon)";
 
-        uint uid = getuid();
-        if (uid == 0 || getrlimit(RLIMIT_NPROC, out var limit) != 0 || limit.Current == RlimInfinity) return null;
-        long userMax = (long)Math.Min(limit.Current, long.MaxValue);
+        uint uid = Mono.Unix.Native.Syscall.getuid();
+        if (uid == 0 || ResourceLimits.Soft(ResourceLimits.RLIMIT_NPROC) is not { } userMax) return null;
         // Far from the limit a count a second old will do; near it, count every time.
         bool near = _userTasks + _spawnedSince + 4 * reserve > userMax;
         if (near || DateTime.UtcNow - _countedAt > TimeSpan.FromSeconds(1))
@@ -59,7 +41,7 @@ internal static partial class TaskHeadroom
         }
         long used = _userTasks + _spawnedSince;
         if (used + 2 + reserve > userMax)
-            return $"the user's process limit is near (about {used} of {limit.Current} in use, {reserve} kept for the daemon)";
+            return $"the user's process limit is near (about {used} of {userMax} in use, {reserve} kept for the daemon)";
         _spawnedSince += 2; // a job is often a shell and the command it runs
         return null;
     }

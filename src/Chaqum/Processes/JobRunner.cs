@@ -68,9 +68,10 @@ public sealed class JobRunner : IJobLauncher, IDisposable
 
         // Leave descriptors for the daemon itself (see Descriptors): short of them, the job
         // waits and is retried, as on EMFILE. Each live job may still open its output file.
-        int reserve = (int)Math.Min(128, Descriptors.Limit / 8) + _live.Count;
-        if (Descriptors.Short(needed: 8, reserve))
-            return LaunchResult.Failed($"too few file descriptors left (limit {Descriptors.Limit}, " +
+        long limit = Descriptors.Limit;
+        int reserve = (int)Math.Min(128, limit / 8) + _live.Count;
+        if (Descriptors.Short(needed: 8, reserve, limit))
+            return LaunchResult.Failed($"too few file descriptors left (limit {limit}, " +
                 $"{reserve} kept for the daemon and its jobs' output files) ({job.Script.Relative})", transient: true);
         // Likewise tasks: the runtime aborts when it cannot start a thread.
         if (TaskHeadroom.Short(reserve: 32) is { } tasks)
