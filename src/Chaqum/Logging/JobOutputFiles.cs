@@ -12,9 +12,12 @@ public readonly record struct OutputLine(DateTimeOffset Time, OutputStream Strea
 {
     public string StreamWord => Stream == OutputStream.Stdout ? "out" : "err";
 
+    /// <summary>The time at the start of a line in an output file.</summary>
+    public const string TimeFormat = "yyyy-MM-ddTHH:mm:ss.fffzzz";
+
     /// <summary>"2026-11-22T05:03:53.449+00:00 out INF text": one line in an output file.</summary>
     public string Format() =>
-        $"{Time.ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture)} {StreamWord} {LevelWord(Level)} {Text}";
+        $"{Time.ToString(TimeFormat, CultureInfo.InvariantCulture)} {StreamWord} {LevelWord(Level)} {Text}";
 
     public static string LevelWord(LogLevel level) => level switch
     {
@@ -180,27 +183,17 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         long millis = time.Ticks / TimeSpan.TicksPerMillisecond;
         if (_heads is not null && millis == _headsMillis && stream == _headsStream) return _heads;
         Span<byte> prefix = stackalloc byte[64];
-        time.TryFormat(prefix, out int n, "yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+        time.TryFormat(prefix, out int n, OutputLine.TimeFormat, CultureInfo.InvariantCulture);
         prefix[n++] = (byte)' ';
         (stream == OutputStream.Stdout ? "out "u8 : "err "u8).CopyTo(prefix[n..]);
         prefix = prefix[..(n + 4)];
         var heads = new byte[7][];
         for (int level = 0; level < heads.Length; level++)
-            heads[level] = [.. prefix, .. LevelWordBytes((LogLevel)level), (byte)' '];
+            heads[level] = [.. prefix, .. Encoding.ASCII.GetBytes(OutputLine.LevelWord((LogLevel)level)), (byte)' '];
         _headsMillis = millis;
         _headsStream = stream;
         return _heads = heads;
     }
-
-    private static ReadOnlySpan<byte> LevelWordBytes(LogLevel level) => level switch
-    {
-        LogLevel.Critical => "CRT"u8,
-        LogLevel.Error => "ERR"u8,
-        LogLevel.Warning => "WRN"u8,
-        LogLevel.Information => "INF"u8,
-        LogLevel.Debug => "DBG"u8,
-        _ => "TRC"u8,
-    };
 
     public void Closed(Job job, OutputStream stream)
     {
