@@ -30,32 +30,6 @@ static long rss_kb(pid_t pid)
 /* The daemon spawned us: our parent is the daemon. */
 static pid_t daemon_pid(void) { return getppid(); }
 
-/* CPU time the daemon has used so far, all its threads (the first field of each
- * thread's schedstat, in ns): a cost that other load on the machine does not inflate. */
-static long long daemon_cpu_ns(void)
-{
-    char dir[64];
-    snprintf(dir, sizeof dir, "/proc/%d/task", (int)daemon_pid());
-    DIR *d = opendir(dir);
-    if (!d) die("%s: %s", dir, strerror(errno));
-    long long total = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char path[400], buf[128];
-        snprintf(path, sizeof path, "%s/%s/schedstat", dir, e->d_name);
-        int fd = open(path, O_RDONLY);
-        if (fd < 0) continue;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0) continue;
-        buf[n] = 0;
-        total += atoll(buf);
-    }
-    closedir(d);
-    return total;
-}
-
 /* Per-thread CPU of the daemon, to say where its time goes: a snapshot now, and
  * report_threads() writes what each thread used since as "threads MODE NAME NS USER% SYS%". */
 struct thread_cpu { int tid; long long ns, user, sys; char comm[32]; };
@@ -108,6 +82,18 @@ static int read_threads(struct thread_cpu *out, int max)
 }
 
 static void snapshot_threads(void) { before_count = read_threads(before, 256); }
+
+/* CPU time the daemon has used so far, all its threads (the first field of each
+ * thread's schedstat, in ns): a cost that other load on the machine does not inflate. */
+static long long daemon_cpu_ns(void)
+{
+    static struct thread_cpu now[256];
+    int n = read_threads(now, 256);
+    if (n == 0) die("/proc/%d/task: no thread readable", (int)daemon_pid());
+    long long total = 0;
+    for (int i = 0; i < n; i++) total += now[i].ns;
+    return total;
+}
 
 static void report_threads(const char *mode)
 {
