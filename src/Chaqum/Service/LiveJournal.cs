@@ -137,14 +137,12 @@ public sealed class LiveJournal : IDisposable
         _line.Advance(1);
     }
 
-    private unsafe void Append(ReadOnlySpan<byte> line)
+    private void Append(ReadOnlySpan<byte> line)
     {
         if (_fd < 0) return;
-        long n;
-        fixed (byte* p = line) n = Syscall.write(_fd, p, (ulong)line.Length);
-        if (n != line.Length)
+        if (!WriteAll(_fd, line))
         {
-            Failed($"cannot write {_path}: {(n < 0 ? Stdlib.strerror(Stdlib.GetLastError()) : "short write")}");
+            Failed($"cannot write {_path}: {Stdlib.strerror(Stdlib.GetLastError())}");
             return;
         }
         if (_failing)
@@ -152,7 +150,7 @@ public sealed class LiveJournal : IDisposable
             _failing = false;
             _log.LogInformation("{Path}: writing again", _path);
         }
-        _written += n;
+        _written += line.Length;
         if (_written >= Math.Max(MinRewriteBytes, 2 * _liveBytes)) Rewrite();
     }
 
@@ -212,6 +210,7 @@ public sealed class LiveJournal : IDisposable
             while (done < data.Length)
             {
                 long n = Syscall.write(fd, p + done, (ulong)(data.Length - done));
+                if (n < 0 && Stdlib.GetLastError() == Errno.EINTR) continue;
                 if (n <= 0) return false;
                 done += n;
             }
