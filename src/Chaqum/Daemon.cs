@@ -47,6 +47,7 @@ public sealed class Daemon : IDisposable
     private readonly Reaper _reaper;
     private readonly JobRunner _runner;
     private readonly ProcLoadSource _load;
+    private readonly JobNumberFile _jobNumbers;
     private readonly ControlServer _control;
     private readonly HistoryWriter? _historyWriter;
     private readonly LiveJournal? _journal;
@@ -117,8 +118,9 @@ public sealed class Daemon : IDisposable
             _outputFiles is null ? output : new JobOutputs(output, _outputFiles), _log);
         if (recovered > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", recovered.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
+        _jobNumbers = new JobNumberFile(stateDir, _log);
         Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
-            new JobNumberFile(stateDir, _log), _log);
+            _jobNumbers, _log);
         var history = _historyWriter is null ? null : new JobHistory(Scheduler, _historyWriter, stateDir!);
         if (stateDir is not null)
         {
@@ -302,6 +304,7 @@ public sealed class Daemon : IDisposable
 
     private void Finish()
     {
+        _jobNumbers.SaveExact();
         _log.LogInformation("nothing left to do; exiting with status {Status}", ExitCode);
         _loop.RequestStop();
     }

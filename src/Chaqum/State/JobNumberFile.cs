@@ -8,8 +8,9 @@ namespace Chaqum.State;
 /// <summary>
 /// Hands out job numbers that never repeat for a tree, even across restarts and crashes:
 /// numbers are reserved in blocks, and the end of the current block is written (atomically,
-/// via rename) before any number of it is used. A crash skips at most one block's rest.
-/// Without a usable state directory it still works, but only within one run.
+/// via rename) before any number of it is used. A crash skips at most one block's rest;
+/// an orderly stop writes the exact next number (<see cref="SaveExact"/>), so ids go on
+/// without a gap after a restart. Without a usable state directory it still works, but only within one run.
 ///
 /// If the reservation cannot be written (disk full, state directory made read-only), jobs
 /// still get numbers, from memory: the problem is logged once and the write is tried again
@@ -47,6 +48,15 @@ public sealed class JobNumberFile : IJobNumbers
             Save();
         }
         return _next++;
+    }
+
+    /// <summary>At an orderly stop: no number of the block is used any more, so the next
+    /// run starts exactly where this one ended instead of at the block's end.</summary>
+    public void SaveExact()
+    {
+        if (_limit == _next && !_unsaved) return;
+        _limit = _next;
+        Save();
     }
 
     private void Save()
