@@ -19,14 +19,16 @@ public readonly record struct OutputLine(DateTimeOffset Time, OutputStream Strea
     public string Format() =>
         $"{Time.ToString(TimeFormat, CultureInfo.InvariantCulture)} {StreamWord} {LevelWord(Level)} {Text}";
 
+    /// <summary>The level's word, the same everywhere an operator reads one: the daemon
+    /// log (Serilog's {Level:u3}), the output files, chaqumctl log and its JSON.</summary>
     public static string LevelWord(LogLevel level) => level switch
     {
-        LogLevel.Critical => "CRT",
+        LogLevel.Critical => "FTL",
         LogLevel.Error => "ERR",
         LogLevel.Warning => "WRN",
         LogLevel.Information => "INF",
         LogLevel.Debug => "DBG",
-        _ => "TRC",
+        _ => "VRB",
     };
 
     public static OutputLine? Parse(string line)
@@ -35,7 +37,8 @@ public readonly record struct OutputLine(DateTimeOffset Time, OutputStream Strea
         if (parts.Length < 3 || !DateTimeOffset.TryParse(parts[0], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)) return null;
         var level = parts[2] switch
         {
-            "CRT" => LogLevel.Critical, "ERR" => LogLevel.Error, "WRN" => LogLevel.Warning,
+            // CRT: files written before the daemon log's word was used here too.
+            "FTL" or "CRT" => LogLevel.Critical, "ERR" => LogLevel.Error, "WRN" => LogLevel.Warning,
             "DBG" => LogLevel.Debug, _ => LogLevel.Information,
         };
         return new OutputLine(time, parts[1] == "err" ? OutputStream.Stderr : OutputStream.Stdout, level, parts.Length > 3 ? parts[3] : "");

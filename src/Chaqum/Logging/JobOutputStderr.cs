@@ -137,16 +137,8 @@ public sealed class JobOutputStderr : IJobOutput
         return _prefixes;
     }
 
-    /// <summary>Serilog's {Level:u3}.</summary>
-    private static ReadOnlySpan<byte> Moniker(LogLevel level) => level switch
-    {
-        LogLevel.Critical => "FTL"u8,
-        LogLevel.Error => "ERR"u8,
-        LogLevel.Warning => "WRN"u8,
-        LogLevel.Information => "INF"u8,
-        LogLevel.Debug => "DBG"u8,
-        _ => "VRB"u8,
-    };
+    /// <summary>Serilog's {Level:u3}, which is also the output files' word.</summary>
+    private static byte[] Moniker(LogLevel level) => System.Text.Encoding.ASCII.GetBytes(OutputLine.LevelWord(level));
 
     /// <summary>The syslog priority digit of a level, as the journal template gives it.</summary>
     private static byte Priority(LogLevel level) => level switch
