@@ -43,11 +43,16 @@ public sealed class PostOffice
 
     public Message? Find(string id) => _messages.GetValueOrDefault(id);
 
+    /// <summary>One refusal for every destination that cannot receive: a job whose result
+    /// was taken is forgotten, so "unknown" and "ended" cannot be told apart reliably, and
+    /// the sender should not have to know which of the two it was.</summary>
+    public static string NoLiveJob(string id) => $"no live job '{id}' (it has ended, or never existed)";
+
     /// <exception cref="Protocol.ProtocolException">The destination has ended or its mailbox is full.</exception>
     public Message Send(Job sender, Job destination, byte[] data)
     {
         if (!destination.State.IsActive())
-            throw new Protocol.ProtocolException($"job {destination.Id} has ended");
+            throw new Protocol.ProtocolException(NoLiveJob(destination.Id));
         var box = MailboxOf(destination);
         if (box.Bytes + data.Length > MaxMailboxBytes)
             throw new Protocol.ProtocolException($"mailbox of {destination.Id} is full ({box.Bytes} bytes unread)");

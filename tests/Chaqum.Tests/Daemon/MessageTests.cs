@@ -90,8 +90,9 @@ public class MessageTests
         using var d = DaemonProcess.Start(tree);
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
         var init = d.Output("init");
-        Assert.That(init, Has.Some.Match(@"^ended: E sendmsg: (unknown job id|job quick/\d+ has ended)"));
-        Assert.That(init, Has.Some.EqualTo("unknown: E sendmsg: unknown job id 'nosuch/9'"));
+        // One wording whether the job ended (its result taken or not) or never existed.
+        Assert.That(init, Has.Some.Match(@"^ended: E sendmsg: no live job 'quick/\d+' \(it has ended, or never existed\)$"));
+        Assert.That(init, Has.Some.EqualTo("unknown: E sendmsg: no live job 'nosuch/9' (it has ended, or never existed)"));
         Assert.That(init, Has.Some.EqualTo("liar: E message of 3 bytes not followed by LF"));
         Assert.That(init[^1], Is.EqualTo("reply: S"));
     }

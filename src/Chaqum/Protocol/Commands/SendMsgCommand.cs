@@ -17,10 +17,8 @@ public sealed class SendMsgCommand(CommandServices services) : ICommandWithPaylo
         refusal = null;
         if (length > PostOffice.MaxMessageBytes)
             refusal = $"message of {length} bytes is larger than the limit of {PostOffice.MaxMessageBytes}";
-        else if (services.Scheduler.Find(call.Operands[0]) is not { } job)
-            refusal = $"unknown job id '{call.Operands[0]}'";
-        else if (!job.State.IsActive())
-            refusal = $"job {job.Id} has ended";
+        else if (services.Scheduler.Find(call.Operands[0]) is not { } job || !job.State.IsActive())
+            refusal = PostOffice.NoLiveJob(call.Operands[0]);
         return length;
     }
 
@@ -30,7 +28,7 @@ public sealed class SendMsgCommand(CommandServices services) : ICommandWithPaylo
     {
         // Looked up again: the destination may have ended while the bytes arrived.
         if (services.Scheduler.Find(call.Operands[0]) is not { } destination)
-            throw new ProtocolException($"unknown job id '{call.Operands[0]}'");
+            throw new ProtocolException(PostOffice.NoLiveJob(call.Operands[0]));
         var message = services.PostOffice.Send(call.Caller, destination, payload);
         call.Ok(message.Id);
     }
