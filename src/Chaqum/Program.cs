@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Chaqum;
@@ -27,7 +28,7 @@ public static partial class Program
         if (parsed.Errors.Count > 0 || parsed.Action is not null)
         {
             if (parsed.Errors.Count == 0) return parsed.Invoke(); // --help, --version
-            foreach (var error in parsed.Errors) Console.Error.WriteLine($"chaqum: {error.Message}");
+            foreach (var message in cli.Explain(parsed)) Console.Error.WriteLine($"chaqum: {message}");
             Console.Error.WriteLine("Try 'chaqum --help' for more information.");
             return 2;
         }
@@ -157,6 +158,7 @@ public sealed class DaemonCommandLine
     {
         Description = "Seconds between SIGTERM and SIGKILL when jobs are killed",
         DefaultValueFactory = _ => 10,
+        CustomParser = Seconds,
         HelpName = "SECONDS",
     };
 
@@ -182,6 +184,7 @@ public sealed class DaemonCommandLine
     {
         Description = "Keep the history of runs and job output files this many days",
         DefaultValueFactory = _ => 30,
+        CustomParser = Days,
         HelpName = "DAYS",
     };
 
@@ -223,6 +226,36 @@ public sealed class DaemonCommandLine
         {
             Entry, Verbose, Grace, LogFile, StateDir, Control, HistoryDays, OutputCap, OutputTotal, User, Tree, Args,
         };
+    }
+
+    /// <summary>The parse errors as sentences for an operator: System.CommandLine's own
+    /// words name the command instead of the missing TREE.</summary>
+    public IEnumerable<string> Explain(ParseResult parsed)
+    {
+        if (parsed.GetResult(Tree) is not { Tokens.Count: > 0 })
+            yield return "no job tree given: chaqum [OPTION...] TREE [ARG...]";
+        foreach (var error in parsed.Errors)
+            if (error.SymbolResult is not ArgumentResult { Argument: var a } || a != Tree)
+                if (!error.Message.StartsWith("Required argument missing", StringComparison.Ordinal))
+                    yield return error.Message;
+    }
+
+    // Our own words for a value of the wrong type, instead of "as expected type 'System.Double'".
+    private static double Seconds(ArgumentResult result)
+    {
+        string word = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (double.TryParse(word, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) return value;
+        result.AddError($"--grace: '{word}' is not a number of seconds");
+        return 0;
+    }
+
+    private static int Days(ArgumentResult result)
+    {
+        string word = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out int value)) return value;
+        result.AddError($"--history-days: '{word}' is not a whole number of days" +
+            (word.Length > 0 && word.All(char.IsAsciiDigit) ? " (at most " + int.MaxValue + ")" : ""));
+        return 0;
     }
 
     /// <summary>Splits the arguments after TREE off, so the parser never sees them.</summary>

@@ -21,6 +21,26 @@ public class CommandLineTests
     }
 
     [Test]
+    public void No_tree_at_all_names_TREE_and_is_a_usage_error()
+    {
+        using var d = DaemonProcess.Raw();
+        Assert.That(d.WaitForExit(), Is.EqualTo(2));
+        Assert.That(d.Log, Does.Contain("chaqum: no job tree given: chaqum [OPTION...] TREE [ARG...]"));
+        Assert.That(d.Log, Does.Not.Contain("Required argument missing"));
+    }
+
+    [TestCase("--grace", "abc", "--grace: 'abc' is not a number of seconds")]
+    [TestCase("--history-days", "x", "--history-days: 'x' is not a whole number of days")]
+    public void A_value_of_the_wrong_kind_is_named_in_the_operators_words(string option, string value, string expected)
+    {
+        using var tree = new TempTree();
+        using var d = DaemonProcess.Raw(option, value, tree.Root);
+        Assert.That(d.WaitForExit(), Is.EqualTo(2));
+        Assert.That(d.Log, Does.Contain("chaqum: " + expected));
+        Assert.That(d.Log, Does.Not.Contain("System."), "no .NET type names");
+    }
+
+    [Test]
     public void Missing_tree_is_a_one_line_error()
     {
         using var d = DaemonProcess.Raw("/nonexistent/tree");
