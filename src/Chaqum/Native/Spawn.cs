@@ -52,6 +52,9 @@ internal static unsafe partial class Spawn
     public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newfd);
 
     [LibraryImport("libc")]
+    public static partial int posix_spawn_file_actions_addclose(void* actions, int fd);
+
+    [LibraryImport("libc")]
     public static partial int posix_spawn_file_actions_addopen(void* actions, int fd, byte* path, int oflag, int mode);
 
     [LibraryImport("libc")]

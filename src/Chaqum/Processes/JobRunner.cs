@@ -77,9 +77,10 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         if (TaskHeadroom.Short(reserve: 32) is { } tasks)
             return LaunchResult.Failed($"{tasks} ({job.Script.Relative})", transient: true);
 
-        int pid = _spawner.Start(job.Script.Absolute, job.Args, env, out var pipes, out int errno);
+        int pid = _spawner.Start(job.Script, job.Args, env, out var pipes, out int errno, out string? refused);
         if (pid == 0)
         {
+            if (refused is not null) return LaunchResult.Failed($"refused at spawn: {refused}", transient: false);
             bool transient = errno is Errno.EAGAIN or 12 /* ENOMEM */ or 23 /* ENFILE */ or 24 /* EMFILE */;
             return LaunchResult.Failed($"{Errno.Text(errno)} ({job.Script.Relative})", transient);
         }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Chaqum.Native;
+using Chaqum.Scheduling;
 using Mono.Unix.Native;
 
 namespace Chaqum.Processes;
@@ -23,11 +24,20 @@ namespace Chaqum.Processes;
 ///    everything it started that stayed in its group.
 ///  - glibc's posix_spawn uses CLONE_VFORK and returns the child's exec errno, so an
 ///    exec failure (ENOENT, EACCES, ENOEXEC...) is reported here, never as a hang.
+///  - What runs is what was checked: the script is opened and checked just before the
+///    spawn (<see cref="OpenedScript"/>), and the child execs "/proc/self/fd/5", a reopen
+///    of that descriptor made by the file actions (a magic link: the same inode, no name
+///    looked up). For a binary fd 5 is close-on-exec and gone once it runs. A "#!" script
+///    is different: the kernel hands its interpreter the name "/proc/self/fd/5", which the
+///    interpreter opens after exec, so for scripts fd 5 stays open in the job (as with
+///    fexecve(3)); any other name could be swapped between our check and that open.
 ///  - Only the event-loop thread spawns, so the argv/envp buffers below are reused.
 /// </summary>
 public sealed unsafe class Spawner : IDisposable
 {
     private readonly byte[] _root;
+    // The tree root, held open: every script is looked up beneath this very directory.
+    private readonly int _rootFd;
     // The daemon's own environment, encoded once into a pinned block that never moves;
     // _baseEnvironment holds pointers into it.
     private readonly byte[] _baseBlock;
@@ -38,6 +48,8 @@ public sealed unsafe class Spawner : IDisposable
     public Spawner(string workingDirectory, IEnumerable<KeyValuePair<string, string>> environment)
     {
         _root = NullTerminated(workingDirectory);
+        _rootFd = Files.OpenAt(Files.AT_FDCWD, workingDirectory, Files.O_PATH | Files.O_DIRECTORY | Files.O_CLOEXEC);
+        if (_rootFd < 0) throw new IOException($"{workingDirectory}: {Native.Errno.Text(Native.Errno.Last)}");
         var entries = environment.Select(kv => NullTerminated($"{kv.Key}={kv.Value}")).ToArray();
         _baseBlock = GC.AllocateArray<byte>(Math.Max(1, entries.Sum(e => e.Length)), pinned: true);
         _baseEnvironment = new nint[entries.Length];
@@ -70,13 +82,16 @@ public sealed unsafe class Spawner : IDisposable
     /// <summary>The daemon's ends of a job's pipes, all non-blocking.</summary>
     public readonly record struct JobPipes(int Stdout, int Stderr, int Commands, int Replies);
 
-    /// <summary>Spawns path with args; extra environment entries are added to the base
-    /// ones. Returns the pid (0 on failure, with errno set).</summary>
-    public int Start(string path, string[] args, IReadOnlyList<KeyValuePair<string, string>> extraEnvironment,
-        out JobPipes pipes, out int errno)
+    /// <summary>Spawns the script (relative to the tree root, as resolved at enqueue) with
+    /// args; extra environment entries are added to the base ones. Returns the pid, or 0
+    /// with either a refusal (the script is no longer what may run) or errno set.</summary>
+    public int Start(ScriptPath script, string[] args, IReadOnlyList<KeyValuePair<string, string>> extraEnvironment,
+        out JobPipes pipes, out int errno, out string? refusal)
     {
         pipes = default;
-        // Daemon end first in each pair name: (ours, theirs).
+        using var opened = OpenedScript.Open(_rootFd, script.Relative, out refusal, out errno);
+        if (opened is null) return 0;
+        // Ours first in each pair name: (ours, theirs).
         int outR = -1, outW = -1, errR = -1, errW = -1, cmdR = -1, cmdW = -1, repR = -1, repW = -1;
         try
         {
@@ -96,7 +111,7 @@ public sealed unsafe class Spawner : IDisposable
             return 0;
         }
 
-        int pid = SpawnWith(path, args, extraEnvironment, outW, errW, cmdW, repR, out errno);
+        int pid = SpawnWith(script.Absolute, opened.Fd, opened.Interpreted, args, extraEnvironment, outW, errW, cmdW, repR, out errno);
         // The child has its copies (or does not exist): close ours of its ends.
         CloseAll(outW, errW, cmdW, repR);
         if (pid == 0)
@@ -112,6 +127,11 @@ public sealed unsafe class Spawner : IDisposable
         return pid;
     }
 
+    /// <summary>Where the child finds its script: what it execs, and (for "#!" scripts) the
+    /// name its interpreter opens.</summary>
+    public const int ScriptFd = 5;
+    private static readonly byte[] ExecPath = "/proc/self/fd/5\0"u8.ToArray();
+
     // Reused by every spawn (the loop thread only): the strings of argv and the extra
     // environment, the pointer arrays, and the file actions.
     private byte[] _arena = new byte[4096];
@@ -120,15 +140,17 @@ public sealed unsafe class Spawner : IDisposable
     private nint[] _envp = new nint[64];
     private readonly void* _actions = NativeMemory.AllocZeroed(Spawn.FileActionsSize);
 
-    private int SpawnWith(string path, string[] args, IReadOnlyList<KeyValuePair<string, string>> extra,
+    private int SpawnWith(string path, int scriptFd, bool interpreted, string[] args, IReadOnlyList<KeyValuePair<string, string>> extra,
         int outW, int errW, int cmdW, int repR, out int errno)
     {
-        // One arena holds every string we pass; pointers into it go into argv and envp.
-        int strings = 1 + args.Length + extra.Count, used = 0;
+        // One arena holds every string we pass; pointers into it go into argv and envp. The
+        // script's descriptor path comes last, after argv and the environment.
+        int strings = 1 + args.Length + extra.Count + 1, used = 0;
         if (_offsets.Length < strings) _offsets = new int[strings * 2];
         _offsets[0] = Append(ref used, path);
         for (int i = 0; i < args.Length; i++) _offsets[1 + i] = Append(ref used, args[i]);
         for (int i = 0; i < extra.Count; i++) _offsets[1 + args.Length + i] = Append(ref used, extra[i].Key, extra[i].Value);
+        int scriptPath = Append(ref used, OpenedScript.ProcSelfFd(scriptFd));
 
         int argc = 1 + args.Length, envCount = _baseEnvironment.Length + extra.Count;
         if (_argv.Length < argc + 1) _argv = new nint[(argc + 1) * 2];
@@ -138,6 +160,7 @@ public sealed unsafe class Spawner : IDisposable
         fixed (byte* arenaPtr = _arena)
         fixed (byte* root = _root)
         fixed (byte* devNull = DevNull)
+        fixed (byte* execPath = ExecPath)
         fixed (nint* argvPtr = _argv)
         fixed (nint* envpPtr = _envp)
         {
@@ -154,7 +177,12 @@ public sealed unsafe class Spawner : IDisposable
                 rc |= Spawn.posix_spawn_file_actions_adddup2(actions, errW, 2);
                 rc |= Spawn.posix_spawn_file_actions_adddup2(actions, cmdW, 3);
                 rc |= Spawn.posix_spawn_file_actions_adddup2(actions, repR, 4);
-                rc |= Spawn.posix_spawn_file_actions_addclosefrom_np(actions, 5);
+                // 0..4 are taken, so once 5 is closed the reopen lands on 5 itself, and
+                // O_CLOEXEC (binaries) survives: no dup2 would clear it.
+                rc |= Spawn.posix_spawn_file_actions_addclose(actions, ScriptFd);
+                rc |= Spawn.posix_spawn_file_actions_addopen(actions, ScriptFd, arenaPtr + scriptPath,
+                    Files.O_PATH | (interpreted ? 0 : Files.O_CLOEXEC), 0);
+                rc |= Spawn.posix_spawn_file_actions_addclosefrom_np(actions, ScriptFd + 1);
                 rc |= Spawn.posix_spawn_file_actions_addchdir_np(actions, root);
                 if (rc != 0)
                 {
@@ -162,7 +190,7 @@ public sealed unsafe class Spawner : IDisposable
                     return 0;
                 }
 
-                int result = Spawn.posix_spawn(out int pid, (byte*)argvPtr[0], actions, _attr, (byte**)argvPtr, (byte**)envpPtr);
+                int result = Spawn.posix_spawn(out int pid, execPath, actions, _attr, (byte**)argvPtr, (byte**)envpPtr);
                 errno = result;
                 return result == 0 ? pid : 0;
             }
@@ -208,6 +236,7 @@ public sealed unsafe class Spawner : IDisposable
 
     public void Dispose()
     {
+        Syscall.close(_rootFd);
         Spawn.posix_spawnattr_destroy(_attr);
         NativeMemory.Free(_attr);
         NativeMemory.Free(_actions);

@@ -193,7 +193,7 @@ public sealed partial class Scheduler
                 group.SpawnBackoff = _timers.After(_settings.SpawnRetryDelay, () => { group.SpawnBackoff = null; Pump(group); });
                 return;
             }
-            Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.SpawnFailed, $"spawn failed: {result.Error}");
+            Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.SpawnFailed, result.Error!);
             return;
         }
 

@@ -19,6 +19,7 @@ public class JobLayoutTests
                 pass
         print("fds", " ".join(map(str, open_fds)))
         print("fd0", os.readlink("/proc/self/fd/0"))
+        print("fd5", os.readlink("/proc/self/fd/5"))
         print("kinds", kind(1), kind(2), kind(3), kind(4))
         print("distinct12", os.fstat(1).st_ino != os.fstat(2).st_ino)
         print("mode3", fcntl.fcntl(3, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY)
@@ -49,8 +50,11 @@ public class JobLayoutTests
         using var d = DaemonProcess.Start(tree, new[] { "x" }, new Dictionary<string, string?> { ["CHAQUM_PARENT"] = "stale", ["KEEP_ME"] = "1" });
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
         var output = d.Output("init");
-        Assert.That(output, Does.Contain("fds 0 1 2 3 4"));
+        // 5: the "#!" script the daemon started (init), which its interpreter opened as
+        // /proc/self/fd/5 and which exec does not close (see Spawner).
+        Assert.That(output, Does.Contain("fds 0 1 2 3 4 5"));
         Assert.That(output, Does.Contain("fd0 /dev/null"));
+        Assert.That(output, Does.Contain("fd5 " + tree.PathOf("init")));
         Assert.That(output, Does.Contain("kinds fifo fifo fifo fifo"));
         Assert.That(output, Does.Contain("distinct12 True"));
         Assert.That(output, Does.Contain("mode3 True"));
