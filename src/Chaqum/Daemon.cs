@@ -74,6 +74,9 @@ public sealed class Daemon : IDisposable
             StateDirectory.Ensure(stateDir);
             // One daemon per tree: taken before anything in the state dir is touched.
             _lock = InstanceLock.Take(stateDir, tree.Root);
+            if (_lock.PidNotWritten is { } why)
+                _log.LogWarning("cannot write the pid into {Lock} ({Error}): kill -HUP $(cat {Lock}) will not find this daemon, pid {Pid}",
+                    _lock.Path, why, _lock.Path, Environment.ProcessId);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -309,18 +312,32 @@ public sealed class Daemon : IDisposable
         _loop.RequestStop();
     }
 
+    /// <summary>The orderly end. Each step stands alone: a read-only or full state directory
+    /// (say) makes a step fail, which is logged, and the others still run; the exit status
+    /// stays what the run earned.</summary>
     public void Dispose()
     {
-        _control.Dispose();
-        _notifier.Dispose();
-        _journal?.Dispose();
-        _historyWriter?.Dispose();
-        _outputFiles?.Dispose();
-        if (StateDir is not null) File.Delete(Path.Combine(StateDir, "control-socket"));
-        _reaper.Dispose();
-        _runner.Dispose();
-        _load.Dispose();
-        _loop.Dispose();
-        _lock?.Dispose();
+        Cleanup("the control socket", _control.Dispose);
+        Cleanup("the systemd notifier", _notifier.Dispose);
+        Cleanup("the live journal", () => _journal?.Dispose());
+        Cleanup("the history", () => _historyWriter?.Dispose());
+        Cleanup("the job output files", () => _outputFiles?.Dispose());
+        if (StateDir is not null) Cleanup("the control-socket pointer", () => File.Delete(Path.Combine(StateDir, "control-socket")));
+        Cleanup("the reaper", _reaper.Dispose);
+        Cleanup("the spawner", _runner.Dispose);
+        Cleanup("the load source", _load.Dispose);
+        Cleanup("the event loop", _loop.Dispose);
+        Cleanup("the lock", () => _lock?.Dispose());
+    }
+
+    private void Cleanup(string what, Action step)
+    {
+        // Any exception: this is the last thing the daemon does, and one failed step must
+        // neither hide the others nor turn an orderly exit into a crash.
+        try { step(); }
+        catch (Exception e)
+        {
+            _log.LogError("at exit: closing {What} failed: {Error}", what, e.Message);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Chaqum.Native;
+using Chaqum.Service;
 using Microsoft.Extensions.Logging;
 using Mono.Unix.Native;
 
@@ -19,6 +20,8 @@ public sealed class ControlServer : IDisposable
     private readonly ControlRequests _requests;
     private readonly CancellationTokenSource _stop = new();
     private readonly uint _uid = Syscall.getuid();
+    private readonly HeldLock _lock;
+    private readonly (ulong Dev, ulong Ino) _identity;
 
     public ControlServer(string path, ControlRequests requests, ILogger log)
     {
@@ -26,25 +29,58 @@ public sealed class ControlServer : IDisposable
         _requests = requests;
         _log = log;
         PrepareDirectory(System.IO.Path.GetDirectoryName(path)!);
-        RemoveStale(path);
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        // Bound and listening under a temporary name, then renamed into place: the path
-        // appears only once connections are accepted. Between bind and listen a connect is
-        // refused, and whoever polls for the file (chaqumctl, systemd's ExecStartPost, tests)
-        // would take a starting daemon for a dead one.
-        var bound = TemporaryName(path);
+        // Probe, remove and bind are one step for every daemon that holds PATH.lock: two
+        // daemons given the same path (with different trees or state directories) cannot
+        // both find it free and both bind, the second unreachable.
+        _lock = HeldLock.TryTake(path + ".lock", out int holder)
+            ?? throw new IOException($"control socket {path} is in use by another daemon " +
+                (holder > 0 ? $"(pid {holder}, " : "(") + $"lock {path}.lock)");
         try
         {
-            _listener.Bind(new UnixDomainSocketEndPoint(bound));
+            RemoveStale(path);
+            _listener = Bind(path, out _identity);
+        }
+        catch
+        {
+            _lock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Bound and listening under a temporary name, then renamed into place: the path
+    /// appears only once connections are accepted. Between bind and listen a connect is
+    /// refused, and whoever polls for the file (chaqumctl, systemd's ExecStartPost, tests)
+    /// would take a starting daemon for a dead one. Returns the socket's dev and inode, to
+    /// remove at exit only what is still ours.</summary>
+    private static Socket Bind(string path, out (ulong Dev, ulong Ino) identity)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var bound = TemporaryName(path);
+        bool ours = false;
+        try
+        {
+            if (bound != path) RemoveStale(bound);
+            listener.Bind(new UnixDomainSocketEndPoint(bound));
+            ours = true;
             File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            _listener.Listen(64);
-            if (bound != path && Syscall.rename(bound, path) != 0)
-                throw new IOException($"rename: {Stdlib.strerror(Stdlib.GetLastError())}");
+            listener.Listen(64);
+            // NOREPLACE: whatever appeared at the path since the probe is not ours to replace.
+            if (bound != path && Files.RenameAt2(Files.AT_FDCWD, bound, Files.AT_FDCWD, path, Files.RENAME_NOREPLACE) != 0)
+            {
+                int errno = Chaqum.Native.Errno.Last;
+                throw new IOException(errno == Files.EEXIST ? "something appeared at the path while starting; refusing to replace it"
+                    : $"rename: {Chaqum.Native.Errno.Text(errno)}");
+            }
+            ours = false; // the temporary name is gone
+            if (Syscall.lstat(path, out var st) != 0) throw new IOException($"lstat: {Stdlib.strerror(Stdlib.GetLastError())}");
+            identity = (st.st_dev, st.st_ino);
+            return listener;
         }
         catch (Exception e) when (e is SocketException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            _listener.Dispose();
-            try { if (bound != path) File.Delete(bound); } catch (IOException) { }
+            listener.Dispose();
+            // Only a name we bound ourselves is removed; a failed bind leaves what was there.
+            if (ours) Syscall.unlink(bound);
             throw new IOException($"control socket {path}: {e.Message}", e);
         }
     }
@@ -75,24 +111,37 @@ public sealed class ControlServer : IDisposable
             throw new IOException($"control socket directory {dir} belongs to another user (or is not a directory)");
     }
 
-    /// <summary>A socket file left by a daemon that died is removed; one that answers
-    /// belongs to a running daemon, and we do not steal it.</summary>
+    /// <summary>A socket left by a daemon that died is removed; one that answers belongs to
+    /// a running daemon, and we do not steal it. Anything that is not a socket (a file, a
+    /// device such as /dev/null, a directory, a symlink) is never removed: the operator
+    /// gave a wrong path. Called with the lock held, so no daemon binds in between.</summary>
     private static void RemoveStale(string path)
     {
-        if (!File.Exists(path) && !Path_IsSocket(path)) return;
+        if (Syscall.lstat(path, out var st) != 0) return; // nothing there
+        if (!IsSocket(st))
+            throw new IOException($"control socket {path}: the path exists and is not a socket; " +
+                "refusing to replace it (give another --control path, or remove it yourself)");
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             probe.Connect(new UnixDomainSocketEndPoint(path));
-            throw new IOException($"control socket {path} is in use by another daemon");
         }
-        catch (SocketException)
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
-            File.Delete(path);
+            // Nobody listens. Remove it only if it is still the socket we probed.
+            if (Syscall.lstat(path, out var again) == 0 && again.st_ino == st.st_ino && again.st_dev == st.st_dev
+                && Syscall.unlink(path) != 0)
+                throw new IOException($"control socket {path}: cannot remove the stale socket: {Stdlib.strerror(Stdlib.GetLastError())}");
+            return;
         }
+        catch (SocketException e)
+        {
+            throw new IOException($"control socket {path}: cannot tell whether a daemon listens ({e.Message}); refusing to replace it");
+        }
+        throw new IOException($"control socket {path} is in use by another daemon");
     }
 
-    private static bool Path_IsSocket(string path) => Syscall.lstat(path, out _) == 0;
+    private static bool IsSocket(Stat st) => (st.st_mode & FilePermissions.S_IFMT) == FilePermissions.S_IFSOCK;
 
     public void Start() => _ = AcceptLoop();
 
@@ -141,10 +190,20 @@ public sealed class ControlServer : IDisposable
         finally { client.Dispose(); }
     }
 
+    /// <summary>Stops accepting and removes the socket, if the path still names the one we
+    /// bound (not a file someone put there since); a failure is logged, never thrown: the
+    /// rest of an orderly stop must still happen.</summary>
     public void Dispose()
     {
         _stop.Cancel();
         _listener.Dispose();
-        try { File.Delete(Path); } catch (IOException) { }
+        if (Syscall.lstat(Path, out var st) == 0)
+        {
+            if (!IsSocket(st) || st.st_dev != _identity.Dev || st.st_ino != _identity.Ino)
+                _log.LogWarning("control socket {Path} was replaced while we ran; left alone", Path);
+            else if (Syscall.unlink(Path) != 0)
+                _log.LogWarning("cannot remove the control socket {Path}: {Error}", Path, Stdlib.strerror(Stdlib.GetLastError()));
+        }
+        _lock.Dispose();
     }
 }

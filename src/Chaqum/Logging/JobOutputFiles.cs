@@ -316,7 +316,11 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         try
         {
             var inUse = _open.Values.Select(f => f.Path).ToHashSet();
-            var files = new DirectoryInfo(_dir).GetFiles().Where(f => !inUse.Contains(f.FullName.TrimEnd('1').TrimEnd('.')))
+            // Only the files we name (JOB.log and its older half JOB.log.1): anything else an
+            // operator put there is not ours to delete.
+            var files = new DirectoryInfo(_dir).GetFiles()
+                .Where(f => f.Name.EndsWith(".log", StringComparison.Ordinal) || f.Name.EndsWith(".log.1", StringComparison.Ordinal))
+                .Where(f => !inUse.Contains(f.FullName.TrimEnd('1').TrimEnd('.')))
                 .OrderBy(f => f.LastWriteTimeUtc).ToList();
             var cutoff = DateTime.UtcNow - _retention;
             long total = files.Sum(f => f.Length);
@@ -327,7 +331,7 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
                 f.Delete();
             }
         }
-        catch (IOException e) { Problem(e.Message); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Problem(e.Message); }
     }
 
     private void Problem(string message)

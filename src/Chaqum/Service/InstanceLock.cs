@@ -1,57 +1,35 @@
-using Mono.Unix.Native;
-
 namespace Chaqum.Service;
 
 /// <summary>
-/// One daemon per tree: a write lock (fcntl F_SETLK) on STATE/lock, held for the daemon's
-/// life. The kernel drops it when the process ends, however it ends, so a crash never
-/// leaves a stale lock behind. The file also names the pid, for people; the lock itself
-/// tells a second daemon who holds it (F_GETLK).
+/// One daemon per tree: a <see cref="HeldLock"/> on STATE/lock for the daemon's life,
+/// taken before anything else in the state directory is touched. Its pid is written
+/// first, so that `kill -HUP $(cat STATE/lock)` works; when even that cannot be written
+/// (a full disk), <see cref="PidNotWritten"/> says why, for the log.
 /// </summary>
 public sealed class InstanceLock : IDisposable
 {
-    private int _fd;
+    private readonly HeldLock _lock;
 
-    private InstanceLock(int fd) => _fd = fd;
+    private InstanceLock(HeldLock held, string? pidNotWritten)
+    {
+        _lock = held;
+        PidNotWritten = pidNotWritten;
+    }
+
+    /// <summary>Why the pid is not in the lock file, or null.</summary>
+    public string? PidNotWritten { get; }
+
+    public string Path => _lock.Path;
 
     /// <summary>Takes the lock, or throws <see cref="TreeBusyException"/> naming the holder.</summary>
     public static InstanceLock Take(string stateDir, string tree)
     {
-        var path = Path.Combine(stateDir, "lock");
-        int fd = Syscall.open(path, OpenFlags.O_RDWR | OpenFlags.O_CREAT,
-            FilePermissions.S_IRUSR | FilePermissions.S_IWUSR | FilePermissions.S_IRGRP | FilePermissions.S_IROTH);
-        if (fd < 0) throw new IOException($"cannot open {path}: {Stdlib.strerror(Stdlib.GetLastError())}");
-        // Not inherited by jobs: a job holding the fd would not keep the lock (fcntl locks
-        // belong to the process), but it has no business with the file either.
-        Syscall.fcntl(fd, FcntlCommand.F_SETFD, 1 /* FD_CLOEXEC */);
-
-        var whole = new Flock { l_type = LockType.F_WRLCK, l_whence = SeekFlags.SEEK_SET, l_start = 0, l_len = 0 };
-        if (Syscall.fcntl(fd, FcntlCommand.F_SETLK, ref whole) < 0)
-        {
-            var errno = Stdlib.GetLastError();
-            var holder = new Flock { l_type = LockType.F_WRLCK, l_whence = SeekFlags.SEEK_SET };
-            int pid = Syscall.fcntl(fd, FcntlCommand.F_GETLK, ref holder) == 0 ? holder.l_pid : 0;
-            Syscall.close(fd);
-            if (errno is Errno.EAGAIN or Errno.EACCES)
-                throw new TreeBusyException(tree, pid, path);
-            throw new IOException($"cannot lock {path}: {Stdlib.strerror(errno)}");
-        }
-
-        var text = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
-        Syscall.ftruncate(fd, 0);
-        unsafe
-        {
-            fixed (byte* p = text) Syscall.pwrite(fd, p, (ulong)text.Length, 0);
-        }
-        return new InstanceLock(fd);
+        var path = System.IO.Path.Combine(stateDir, "lock");
+        var held = HeldLock.TryTake(path, out int holder) ?? throw new TreeBusyException(tree, holder, path);
+        return new InstanceLock(held, held.WritePid());
     }
 
-    public void Dispose()
-    {
-        if (_fd < 0) return;
-        Syscall.close(_fd);
-        _fd = -1;
-    }
+    public void Dispose() => _lock.Dispose();
 }
 
 /// <summary>Another daemon already manages this tree.</summary>

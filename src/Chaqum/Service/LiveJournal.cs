@@ -230,7 +230,9 @@ public sealed class LiveJournal : IDisposable
     {
         if (_fd >= 0) Syscall.close(_fd);
         _fd = -1;
-        if (!_liveJobs().Any()) Syscall.unlink(_path);
+        if (_liveJobs().Any() || Syscall.unlink(_path) == 0) return;
+        var errno = Stdlib.GetLastError();
+        if (errno != Errno.ENOENT) _log.LogError("cannot remove {Path} at a clean stop: {Error}", _path, Stdlib.strerror(errno));
     }
 
     /// <summary>The jobs in the journal, each with what it knows of it (pid and start time

@@ -152,7 +152,7 @@ public class FaultTests
         }
     }
 
-    private static readonly string[] NoDacOverride = { "setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner" };
+    internal static readonly string[] NoDacOverride = { "setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner" };
 
     /// <summary>60 jobs of a second each, all at once, for a daemon with few resources.</summary>
     private static void NapTree(TempTree tree)
