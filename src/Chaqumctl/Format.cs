@@ -60,21 +60,8 @@ public static class Format
     public static void Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
 
-    public static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
-
-    /// <summary>Compact JSON with text as it is ("+01:00", not "\u002B01:00").</summary>
-    public static readonly JsonSerializerOptions JsonLine = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    public static readonly JsonSerializerOptions JsonIndented = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    public static void Json(JsonNode? node) => Console.Out.WriteLine(node?.ToJsonString(JsonIndented) ?? "null");
+    /// <summary>JSON built here (history, stats, diff, tree): indented, text as it is.</summary>
+    public static void Json(JsonNode? node) => Console.Out.WriteLine(node?.ToJsonString(Chaqum.Control.Messages.ControlJson.Indented.Options) ?? "null");
 
     /// <summary>Columns padded to the widest cell; the last column is not padded. Cells are
     /// shown with control characters escaped, whoever made them.</summary>
