@@ -48,32 +48,33 @@ public sealed record JobRef(string Id, string State);
 /// <summary>A job as show describes it: its ps view and more.</summary>
 public sealed record JobDetails : JobInfo
 {
+    // After the members of JobInfo, as show has always listed them.
     public JobDetails(JobInfo info) : base(info) { }
 
     [JsonConstructor]
     public JobDetails() { }
 
-    public string Command { get; init; } = "";
-    public string Path { get; init; } = "";
-    public IReadOnlyList<string> Parents { get; init; } = [];
-    public IReadOnlyList<JobRef> Children { get; init; } = [];
-    public IReadOnlyList<string> WaitedOnBy { get; init; } = [];
-    public IReadOnlyList<string> Dependents { get; init; } = [];
-    public double? TimeoutSeconds { get; init; }
-    public int Retries { get; init; }
-    public string? Key { get; init; }
-    public string? EndReason { get; init; }
+    [JsonPropertyOrder(1)] public string Command { get; init; } = "";
+    [JsonPropertyOrder(1)] public string Path { get; init; } = "";
+    [JsonPropertyOrder(1)] public IReadOnlyList<string> Parents { get; init; } = [];
+    [JsonPropertyOrder(1)] public IReadOnlyList<JobRef> Children { get; init; } = [];
+    [JsonPropertyOrder(1)] public IReadOnlyList<string> WaitedOnBy { get; init; } = [];
+    [JsonPropertyOrder(1)] public IReadOnlyList<string> Dependents { get; init; } = [];
+    [JsonPropertyOrder(1)] public double? TimeoutSeconds { get; init; }
+    [JsonPropertyOrder(1)] public int Retries { get; init; }
+    [JsonPropertyOrder(1)] public string? Key { get; init; }
+    [JsonPropertyOrder(1)] public string? EndReason { get; init; }
     /// <summary>Running only.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? Processes { get; init; }
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? Processes { get; init; }
     /// <summary>Running: so far; ended: the last attempt's user + system.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? CpuSeconds { get; init; }
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? CpuSeconds { get; init; }
     /// <summary>Running only.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? RssBytes { get; init; }
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? RssBytes { get; init; }
     /// <summary>Ended only.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? MaxRssBytes { get; init; }
-    public int UsualRuns { get; init; }
-    [JsonPropertyName("usual_p95_seconds")] public double? UsualP95Seconds { get; init; }
-    public IReadOnlyList<LogLine> Output { get; init; } = [];
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? MaxRssBytes { get; init; }
+    [JsonPropertyOrder(1)] public int UsualRuns { get; init; }
+    [JsonPropertyOrder(1)][JsonPropertyName("usual_p95_seconds")] public double? UsualP95Seconds { get; init; }
+    [JsonPropertyOrder(1)] public IReadOnlyList<LogLine> Output { get; init; } = [];
 }
 
 public sealed record JobsResult(IReadOnlyList<JobInfo> Jobs);

@@ -26,7 +26,8 @@ public sealed class KillRequest(ControlServices services) : IControlRequest
             string before = JobView.State(job);
             if (job.State.IsActive())
             {
-                if (job.Paused) services.Runner.Signal(job, Signals.SIGCONT);
+                // A stopped job (paused, or stopped by anyone) would hold the signal pending.
+                if (job.Paused || before == "stopped") services.Runner.Signal(job, Signals.SIGCONT);
                 services.Scheduler.Kill(job, signal, KillSource.Operator);
             }
             result.Add(new Killed(job.Id, before, JobView.State(job)));
