@@ -291,7 +291,9 @@ public sealed class DaemonCommandLine
             throw new ArgumentException($"--grace: {grace.ToString(CultureInfo.InvariantCulture)} is not between 0 and 86400 seconds");
         int verbosity = parsed.Tokens.Count(t => t.Value is "-v" or "--verbose");
         int days = parsed.GetValue(HistoryDays);
-        if (days < 1) throw new ArgumentException("--history-days: must be at least 1");
+        // Retention is a date that many days back: beyond a century, the calendar runs out
+        // before the arithmetic does.
+        if (days < 1 || days > 36500) throw new ArgumentException($"--history-days: {days} is not between 1 and 36500 days");
         long Size(Option<string> option)
         {
             try { return Values.Size(parsed.GetValue(option)!, option.Name); }

@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using Chaqum.Control;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl;
 
@@ -15,7 +15,7 @@ public sealed class Context
     public string? Socket { get; set; }
     public string? StateDirOption { get; set; }
     private ControlClient? _client;
-    private JsonNode? _hello;
+    private HelloResult? _hello;
 
     /// <summary>The tree's canonical path, if -t was given.</summary>
     public string? TreeRoot => Tree is null ? null : Canonical(Tree);
@@ -41,7 +41,15 @@ public sealed class Context
 
     public IEnumerable<string> SocketCandidates()
     {
-        if (Socket is not null) { yield return Path.GetFullPath(Socket); yield break; }
+        if (Socket is not null)
+        {
+            var path = Path.GetFullPath(Socket);
+            // sun_path holds 107 bytes and a NUL: no socket can have a longer path.
+            if (System.Text.Encoding.UTF8.GetByteCount(path) > 107)
+                throw new UsageException($"--socket: {path} is too long for a socket path (at most 107 bytes; use a symlink to its directory)");
+            yield return path;
+            yield break;
+        }
         if (Tree is null && Environment.GetEnvironmentVariable("CHAQUM_CONTROL") is { Length: > 0 } inJob)
         {
             yield return inJob;
@@ -80,8 +88,8 @@ public sealed class Context
                     try
                     {
                         var client = ControlClient.Connect(path);
-                        var hello = client.Call("hello");
-                        if (hello["tree"]?.GetValue<string>() == root)
+                        var hello = client.Call(ControlVerbs.Hello);
+                        if (hello.Tree == root)
                         {
                             (_client, _hello, SocketPath) = (client, hello, path);
                             return client;
@@ -105,10 +113,12 @@ public sealed class Context
         Environment.GetEnvironmentVariable("CHAQUM_CONTROL") is { Length: > 0 } own &&
         Path.GetFullPath(own) == Path.GetFullPath(SocketPath) ? ident : null;
 
-    public JsonNode Call(string command, JsonObject? args = null, Action<JsonNode>? onEvent = null) =>
-        Client.Call(command, args, onEvent);
+    public TResult Call<TArgs, TResult>(ControlVerb<TArgs, TResult> verb, TArgs args, Action<ControlEvent>? onEvent = null) =>
+        Client.Call(verb, args, onEvent);
 
-    public JsonNode Hello => _hello ??= Call("hello");
+    public TResult Call<TResult>(ControlVerb<NoArgs, TResult> verb) => Client.Call(verb);
+
+    public HelloResult Hello => _hello ??= Call(ControlVerbs.Hello);
 
     /// <summary>The state directory for reading the history, with or without a daemon.</summary>
     public string? StateDir()
@@ -116,7 +126,7 @@ public sealed class Context
         if (StateDirOption is not null) return Path.GetFullPath(StateDirOption);
         try
         {
-            var dir = Hello["state_dir"]?.GetValue<string>();
+            var dir = Hello.StateDir;
             if (!string.IsNullOrEmpty(dir)) return dir;
         }
         catch (ControlUnavailableException) { }

@@ -43,34 +43,32 @@ public static class Format
         return v.ToString(u == 0 ? "0" : "0.#", CultureInfo.InvariantCulture) + units[u];
     }
 
+    /// <summary>A value for people: "-" for none, control characters escaped.</summary>
     public static string Text(JsonNode? node) => node switch
     {
         null => "-",
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        _ => node.ToJsonString(),
+        JsonValue v when v.TryGetValue<string>(out var s) => TerminalText.Escape(s),
+        _ => TerminalText.Escape(node.ToJsonString()),
     };
 
-    public static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+    /// <summary>A value for people: "-" for none, control characters escaped.</summary>
+    public static string Text(string? text) => text is null ? "-" : TerminalText.Escape(text);
 
-    /// <summary>Compact JSON with text as it is ("+01:00", not "\u002B01:00").</summary>
-    public static readonly JsonSerializerOptions JsonLine = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    public static string Text(long? number) => number?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
-    public static readonly JsonSerializerOptions JsonIndented = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    /// <summary>A typed answer as indented JSON, exactly as the daemon sent it.</summary>
+    public static void Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
 
-    public static void Json(JsonNode? node) => Console.Out.WriteLine(node?.ToJsonString(JsonIndented) ?? "null");
+    /// <summary>JSON built here (history, stats, diff, tree): indented, text as it is.</summary>
+    public static void Json(JsonNode? node) => Console.Out.WriteLine(node?.ToJsonString(Chaqum.Control.Messages.ControlJson.Indented.Options) ?? "null");
 
-    /// <summary>Columns padded to the widest cell; the last column is not padded.</summary>
+    /// <summary>Columns padded to the widest cell; the last column is not padded. Cells are
+    /// shown with control characters escaped, whoever made them.</summary>
     public static void Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
     {
         var all = new List<IReadOnlyList<string>> { header };
-        all.AddRange(rows);
+        all.AddRange(rows.Select(r => (IReadOnlyList<string>)r.Select(TerminalText.Escape).ToArray()));
         int columns = header.Count;
         var widths = new int[columns];
         foreach (var row in all)

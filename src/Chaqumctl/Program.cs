@@ -37,14 +37,20 @@ public static class Program
             // Parse the global options with a stand-in subcommand: the rest is not ours.
             var globals = root.Parse(args[..sub].Append("groups").ToArray());
             if (globals.Errors.Count > 0) return UsageError(globals);
-            Apply(context, globals, tree, socket, stateDir);
-            return Guard(() => EnqueueCommands.Run(context, args[sub], args[(sub + 1)..]));
+            return Guard(() =>
+            {
+                Apply(context, globals, tree, socket, stateDir);
+                return EnqueueCommands.Run(context, args[sub], args[(sub + 1)..]);
+            });
         }
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0) return UsageError(parsed);
-        Apply(context, parsed, tree, socket, stateDir);
-        return Guard(() => parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        return Guard(() =>
+        {
+            Apply(context, parsed, tree, socket, stateDir);
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        });
     }
 
     private static void Apply(Context context, ParseResult parsed, Option<string?> tree, Option<string?> socket, Option<string?> stateDir)
@@ -84,26 +90,53 @@ public static class Program
         return Usage;
     }
 
-    /// <summary>Daemon errors become one line on stderr and an exit status, never a trace.</summary>
+    /// <summary>Every error becomes one sentence on stderr and an exit status, never a
+    /// trace: daemon errors, usage errors, and what the machine says (a full disk, a
+    /// missing directory, an unreadable file).</summary>
     public static int Guard(Func<int> action)
     {
         try { return action(); }
+        catch (ChaqumctlException e)
+        {
+            Console.Error.WriteLine($"chaqumctl: {TerminalText.Escape(e.Message)}");
+            return Failed;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"chaqumctl: {TerminalText.Escape(Reason(e))}");
+            return Failed;
+        }
         catch (ControlUnavailableException e)
         {
-            Console.Error.WriteLine($"chaqumctl: {e.Message}");
+            Console.Error.WriteLine($"chaqumctl: {TerminalText.Escape(e.Message)}");
             return NoDaemon;
         }
         catch (ControlFailedException e)
         {
-            Console.Error.WriteLine($"chaqumctl: {e.Message}");
+            Console.Error.WriteLine($"chaqumctl: {TerminalText.Escape(e.Message)}");
             return Failed;
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"chaqumctl: {e.Message}");
+            Console.Error.WriteLine($"chaqumctl: {TerminalText.Escape(e.Message)}");
+            return Usage;
+        }
+        // What the parser finds only when a value is asked for: "-t A -t B", "-n 1 -n 2".
+        catch (InvalidOperationException e) when (e.Source == "System.CommandLine")
+        {
+            Console.Error.WriteLine($"chaqumctl: {TerminalText.Escape(e.Message)}");
+            Console.Error.WriteLine("Try 'chaqumctl --help' for more information.");
             return Usage;
         }
     }
+
+    /// <summary>What went wrong, as the system said it, without .NET's decoration.</summary>
+    public static string Reason(Exception e) => e.Message.TrimEnd('.');
 }
 
+/// <summary>A mistake of the operator's: the message says what, exit status 2.</summary>
 public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Something that could not be done (a file not written, a history not read):
+/// the message says what, exit status 1.</summary>
+public sealed class ChaqumctlException(string message) : Exception(message);

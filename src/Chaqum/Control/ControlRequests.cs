@@ -31,7 +31,7 @@ public sealed record ControlServices(
     public required DateTimeOffset StartedAt { get; init; }
 
     /// <summary>One job's view, on the loop.</summary>
-    public JobView View(Job job) => new(job, Clock, History?.UsualFor(job.Script.Relative));
+    public Messages.JobInfo View(Job job) => JobView.Of(job, Clock, History?.UsualFor(job.Script.Relative));
 }
 
 /// <summary>Finds the handler of a request and runs it on the loop; unknown requests and
@@ -72,6 +72,3 @@ public sealed class ControlRequests
         });
     }
 }
-
-/// <summary>A request that cannot be honoured: the message is the error answer.</summary>
-public sealed class ControlException(string message) : Exception(message);

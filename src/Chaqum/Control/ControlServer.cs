@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Chaqum.Control.Messages;
 using Chaqum.Native;
 using Chaqum.Service;
 using Microsoft.Extensions.Logging;
@@ -176,18 +177,12 @@ public sealed class ControlServer : IDisposable
     {
         try
         {
-            var line = ControlProtocol.Serialize(new ControlResponse { Ok = false, Error = "permission denied: not the daemon's user" }) + "\n";
+            var refusal = new ControlResponse { Ok = false, Error = "permission denied: not the daemon's user" };
+            var line = System.Text.Json.JsonSerializer.Serialize(refusal, ControlJson.Line.ControlResponse) + "\n";
             await client.SendAsync(System.Text.Encoding.UTF8.GetBytes(line));
-            // Closing with the client's request unread would reset the connection and
-            // destroy our answer before it is read: say we are done, then drain briefly.
-            client.Shutdown(SocketShutdown.Send);
-            using var drained = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            var buffer = new byte[4096];
-            while (await client.ReceiveAsync(buffer, SocketFlags.None, drained.Token) > 0) { }
         }
-        catch (OperationCanceledException) { }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-        finally { client.Dispose(); }
+        await Farewell.CloseAsync(client);
     }
 
     /// <summary>Stops accepting and removes the socket, if the path still names the one we

@@ -1,28 +1,40 @@
+using System.Buffers;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Chaqum.Control.Messages;
 using Microsoft.Extensions.Logging;
 
 namespace Chaqum.Control;
 
 /// <summary>
-/// One chaqumctl connection. Requests are read as JSON lines and handled one after the
-/// other (each on the event loop); a request answers once, after any number of events
-/// (log -f, run). Reading goes on while a request is in progress, so a client that hangs
-/// up is noticed at once and its request (a follow, say) is cancelled.
+/// One control connection. Request lines are read (at most 1 MiB each, enforced while
+/// reading) and handled one after the other, each on the event loop; every line gets
+/// exactly one answer, after any number of events (log -f, run). Reading goes on while a
+/// request is in progress, so a client that hangs up is noticed at once and its request
+/// (a follow, say) is cancelled.
+///
+/// What goes out waits in an outbox bounded in size (<see cref="Backlog{T}"/>): a client
+/// that stops reading while it follows a chatty job loses the oldest lines, and is told
+/// how many, instead of making the daemon hold them all.
 /// </summary>
 public sealed class ControlSession
 {
-    private const int MaxRequestBytes = 1024 * 1024;
+    /// <summary>What one reader that falls behind may hold in the daemon: about 4 MiB of
+    /// output lines (as text in memory), a few seconds of a chatty job's output.</summary>
+    public const long MaxBacklog = 4 * 1024 * 1024;
+    private static readonly JsonWriterOptions Writing = new() { Encoder = ControlProtocol.Encoder };
+
     private readonly Socket _socket;
     private readonly ControlRequests _requests;
     private readonly ILogger _log;
     private readonly CancellationToken _stop;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Channel<string> _incoming = Channel.CreateBounded<string>(16);
-    private ControlCall? _current;
+    private readonly Backlog<Outgoing> _outbox = new(MaxBacklog);
+    // One line read ahead: enough to notice a hang-up while a request runs, and no more
+    // held for a client that sends faster than its requests are answered.
+    private readonly Channel<ReadOnlyMemory<byte>> _incoming = Channel.CreateBounded<ReadOnlyMemory<byte>>(1);
+    private volatile ControlCall? _current;
+    private volatile bool _tooLong;
 
     public ControlSession(Socket socket, ControlRequests requests, ILogger log, CancellationToken stop)
     {
@@ -35,6 +47,7 @@ public sealed class ControlSession
     public async Task RunAsync()
     {
         var reading = ReadAsync();
+        var writing = WriteAsync();
         try
         {
             await foreach (var line in _incoming.Reader.ReadAllAsync(_stop))
@@ -44,6 +57,9 @@ public sealed class ControlSession
         finally
         {
             _current?.Cancel();
+            _outbox.Complete();
+            await writing;
+            if (_tooLong) await Farewell.CloseAsync(_socket);
             _socket.Dispose();
             await reading;
         }
@@ -51,18 +67,24 @@ public sealed class ControlSession
 
     private async Task ReadAsync()
     {
+        var reader = new RequestLineReader(_socket, ControlProtocol.MaxRequestBytes);
         try
         {
-            using var stream = new NetworkStream(_socket, ownsSocket: false);
-            using var reader = new StreamReader(stream, new UTF8Encoding(false), false, 65536);
             while (await reader.ReadLineAsync(_stop) is { } line)
             {
-                if (line.Length > MaxRequestBytes) { await SendAsync(new ControlResponse { Ok = false, Error = "request too long" }); break; }
                 if (line.Length == 0) continue;
                 await _incoming.Writer.WriteAsync(line, _stop);
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException) { }
+        catch (RequestTooLongException)
+        {
+            // Refused as soon as it is too long, then the connection is closed: what
+            // follows on it is the rest of that line, not a request.
+            _tooLong = true;
+            Queue(new Outgoing(0, w => Outgoing.Error(w, 0,
+                $"request too long (over {ControlProtocol.MaxRequestBytes / 1024 / 1024} MiB); closing the connection")), 0, false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or ChannelClosedException) { }
         finally
         {
             _incoming.Writer.TryComplete();
@@ -71,19 +93,14 @@ public sealed class ControlSession
         }
     }
 
-    private async Task HandleAsync(string line)
+    private async Task HandleAsync(ReadOnlyMemory<byte> line)
     {
-        ControlRequest? request;
-        try { request = JsonSerializer.Deserialize<ControlRequest>(line, ControlProtocol.Json); }
-        catch (JsonException e)
+        var request = ControlRequestLine.Parse(line, out long id, out string? error);
+        if (request is null)
         {
-            await SendAsync(new ControlResponse { Ok = false, Error = $"bad request: {e.Message}" });
-            return;
-        }
-        if (request is null) return;
-        if (request.Version != ControlProtocol.Version)
-        {
-            await SendAsync(new ControlResponse { Id = request.Id, Ok = false, Error = $"unsupported protocol version {request.Version} (this daemon speaks {ControlProtocol.Version})" });
+            var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Queue(new Outgoing(id, w => Outgoing.Error(w, id, error!)) { Written = answered }, 0, false);
+            await answered.Task;
             return;
         }
         var call = new ControlCall(request, this);
@@ -93,115 +110,84 @@ public sealed class ControlSession
         _current = null;
     }
 
-    /// <summary>A successful answer whose result is written straight to the socket as it
-    /// is made, on a thread of its own: a ps of 300 000 jobs is 130 MB of JSON, which as a
-    /// JsonNode tree and then a string took gigabytes. The writer is flushed to the socket
-    /// every 64 KiB. Should writing the result fail half-way, the connection is closed:
-    /// the client sees a truncated line, not a wrong one.</summary>
-    internal async Task SendStreamedAsync(long id, Action<Utf8JsonWriter> writeResult)
+    internal void Queue(Outgoing item, long size, bool droppable)
     {
-        await _writeLock.WaitAsync();
+        if (!_outbox.Add(item, size, droppable)) item.Written?.TrySetResult();
+    }
+
+    /// <summary>Writes what the outbox holds, several lines per write while there are
+    /// several; a line that lost lines before it is preceded by a {"skipped": N} event.</summary>
+    private async Task WriteAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var written = new List<TaskCompletionSource>();
+        using var json = new Utf8JsonWriter(buffer, Writing);
+        using var stream = new NetworkStream(_socket, ownsSocket: false);
         try
         {
-            await Task.Factory.StartNew(() =>
+            while (await _outbox.TakeAsync(CancellationToken.None) is { } taken)
             {
-                using var stream = new NetworkStream(_socket, ownsSocket: false);
-                using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = ControlProtocol.Json.Encoder });
-                writer.WriteStartObject();
-                writer.WriteNumber("v", ControlProtocol.Version);
-                writer.WriteNumber("id", id);
-                writer.WriteBoolean("ok", true);
-                writer.WritePropertyName("result");
-                writeResult(writer);
-                writer.WriteEndObject();
-                writer.Flush();
-                stream.WriteByte((byte)'\n');
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                var (item, skipped) = taken;
+                while (true)
+                {
+                    if (skipped > 0)
+                    {
+                        long id = item.Id, count = skipped;
+                        Line(json, buffer, w => Outgoing.Event(w, id, new ControlEvent { Skipped = count }));
+                    }
+                    if (item.Big)
+                    {
+                        await SendAsync(stream, buffer, written);
+                        await WriteBigAsync(item);
+                    }
+                    else Line(json, buffer, item.Write);
+                    if (item.Written is { } tcs) written.Add(tcs);
+                    if (buffer.WrittenCount >= 64 * 1024 || !_outbox.TryTake(out item, out skipped)) break;
+                }
+                await SendAsync(stream, buffer, written);
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException) { }
         catch (Exception e)
         {
-            _log.LogError(e, "control: writing the answer to request {Id} failed", id);
-            _socket.Dispose();
+            _log.LogError(e, "control: writing an answer failed");
         }
-        finally { _writeLock.Release(); }
-    }
-
-    internal async Task SendAsync(ControlResponse response)
-    {
-        var bytes = Encoding.UTF8.GetBytes(ControlProtocol.Serialize(response) + "\n");
-        await _writeLock.WaitAsync();
-        try { await _socket.SendAsync(bytes, SocketFlags.None); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-        finally { _writeLock.Release(); }
-    }
-}
-
-/// <summary>One request in progress: answers once (Reply or Fail), may send events before.
-/// Safe to call from the loop thread; the writes happen on the session's side.</summary>
-public sealed class ControlCall
-{
-    private readonly ControlSession _session;
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Action? _onCancel;
-    private Task _sending = Task.CompletedTask;
-    private readonly object _order = new();
-
-    internal ControlCall(ControlRequest request, ControlSession session)
-    {
-        Request = request;
-        _session = session;
-    }
-
-    public ControlRequest Request { get; }
-    public bool Finished { get; private set; }
-    /// <summary>Runs an action on the event loop (set by the dispatcher).</summary>
-    internal Action<Action>? Post { get; set; }
-    internal Task Completion => _done.Task;
-
-    public void Event(JsonNode payload) => Send(new ControlResponse { Id = Request.Id, Event = payload }, final: false);
-
-    public void Reply(JsonNode? result = null) =>
-        Send(new ControlResponse { Id = Request.Id, Ok = true, Result = result ?? new JsonObject() }, final: true);
-
-    /// <summary>Answers with a result written by writeResult (one JSON value), on a thread
-    /// of its own and straight to the socket: for answers too big to build as a tree. The
-    /// writer must read only what it was given, never loop state.</summary>
-    public void ReplyStreamed(Action<Utf8JsonWriter> writeResult) =>
-        Send(() => _session.SendStreamedAsync(Request.Id, writeResult), final: true);
-
-    public void Fail(string error) => Send(new ControlResponse { Id = Request.Id, Ok = false, Error = error }, final: true);
-
-    /// <summary>What to undo (a follow, a timer) if the client goes away first.</summary>
-    public void OnCancel(Action undo) => _onCancel = undo;
-
-    private void Send(ControlResponse response, bool final) => Send(() => _session.SendAsync(response), final);
-
-    private void Send(Func<Task> send, bool final)
-    {
-        lock (_order)
+        finally
         {
-            if (Finished) return;
-            if (final) Finished = true;
-            // Chain the sends so events and the final answer leave in order.
-            var previous = _sending;
-            _sending = previous.ContinueWith(_ => send()).Unwrap();
-            if (final) _sending.ContinueWith(_ => _done.TrySetResult());
+            // Nobody reads any more: what waits is never written.
+            _outbox.Complete();
+            foreach (var t in written) t.TrySetResult();
+            foreach (var o in _outbox.Clear()) o.Written?.TrySetResult();
+            _current?.Cancel();
+            if (!_tooLong) _socket.Dispose();
         }
     }
 
-    internal void Cancel()
+    private static void Line(Utf8JsonWriter json, ArrayBufferWriter<byte> buffer, Action<Utf8JsonWriter> write)
     {
-        Action? undo;
-        lock (_order)
-        {
-            if (Finished) return;
-            Finished = true;
-            undo = _onCancel;
-            _onCancel = null;
-        }
-        // The undo touches loop state: run it there.
-        if (undo is not null) (Post ?? (a => a()))(undo);
-        _done.TrySetResult();
+        json.Reset(buffer);
+        write(json);
+        json.Flush();
+        buffer.Write("\n"u8);
     }
+
+    private static async Task SendAsync(NetworkStream stream, ArrayBufferWriter<byte> buffer, List<TaskCompletionSource> written)
+    {
+        if (buffer.WrittenCount > 0) await stream.WriteAsync(buffer.WrittenMemory);
+        buffer.ResetWrittenCount();
+        foreach (var t in written) t.TrySetResult();
+        written.Clear();
+    }
+
+    /// <summary>A big answer, written as it is made on a thread of its own and flushed to
+    /// the socket as it goes. Should it fail half-way, the connection is closed: the client
+    /// sees a truncated line, not a wrong one.</summary>
+    private Task WriteBigAsync(Outgoing item) => Task.Factory.StartNew(() =>
+    {
+        using var stream = new NetworkStream(_socket, ownsSocket: false);
+        using var writer = new Utf8JsonWriter(stream, Writing);
+        item.Write(writer);
+        writer.Flush();
+        stream.WriteByte((byte)'\n');
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }

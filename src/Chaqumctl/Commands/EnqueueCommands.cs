@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -63,15 +63,14 @@ public static class EnqueueCommands
     public static int Run(Context context, string name, string[] words)
     {
         if (words.Length == 0) throw new UsageException($"{name}: missing SCRIPT (see chaqumctl {name} --help)");
-        var args = new JsonObject { ["words"] = new JsonArray(words.Select(w => (JsonNode?)w).ToArray()) };
         if (name == "enqueue")
         {
-            Console.Out.WriteLine(Format.Text(context.Call("enqueue", args)["id"]));
+            Console.Out.WriteLine(Format.Text(context.Call(ControlVerbs.Enqueue, new EnqueueArgs { Words = words.ToList() }).Id));
             return Program.Ok;
         }
 
         // One request enqueues and follows, so not a line of a quick job is missed.
-        args["follow"] = true;
+        var args = new EnqueueArgs { Words = words.ToList(), Follow = true };
         string? id = null;
         Console.CancelKeyPress += (_, e) =>
         {
@@ -82,27 +81,32 @@ public static class EnqueueCommands
             Console.Out.Flush();
             Environment.Exit(130);
         };
-        var final = context.Call("enqueue", args, e =>
+        var final = context.Call(ControlVerbs.Run, args, e =>
         {
-            if (e["enqueued"] is { } enqueued)
+            if (e.Enqueued is { } enqueued)
             {
                 id = Format.Text(enqueued);
-                Console.Error.WriteLine($"chaqumctl: {id} {Format.Text(e["state"])}; Ctrl-C detaches");
+                Console.Error.WriteLine($"chaqumctl: {id} {Format.Text(e.State)}; Ctrl-C detaches");
                 return;
             }
-            if (e["line"] is not { } line) return;
-            var writer = Format.Text(line["stream"]) == "err" ? Console.Error : Console.Out;
-            writer.WriteLine(Format.Text(line["text"]));
+            if (e.Skipped is { } skipped)
+            {
+                Console.Error.WriteLine(LogCommand.SkippedMarker(skipped));
+                return;
+            }
+            if (e.Line is not { } line) return;
+            var writer = line.Stream == "err" ? Console.Error : Console.Out;
+            writer.WriteLine(Format.Text(line.Text));
             writer.Flush();
         });
         return ExitStatus(final);
     }
 
     /// <summary>The job's exit code; 128+N for signal N; 125 when it never ran.</summary>
-    public static int ExitStatus(JsonNode final)
+    public static int ExitStatus(LogEnd final)
     {
-        if (final["exit_code"] is { } code) return code.GetValue<int>();
-        if (final["signal"] is { } signal) return 128 + signal.GetValue<int>();
+        if (final.ExitCode is { } code) return code;
+        if (final.Signal is { } signal) return 128 + signal;
         return 125;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -11,18 +12,18 @@ public static class GroupsCommand
         var command = new Command("groups", "List groups: limits, running and queued jobs, what holds them back") { json };
         command.SetAction(parsed =>
         {
-            var groups = context.Call("groups")["groups"]!.AsArray();
-            if (parsed.GetValue(json)) { Format.Json(groups); return Program.Ok; }
+            var groups = context.Call(ControlVerbs.Groups).Groups;
+            if (parsed.GetValue(json)) { Format.Json(groups, ControlJson.Indented.IReadOnlyListGroupInfo); return Program.Ok; }
             Format.Table(new[] { "GROUP", "MAX", "RUNNING", "QUEUED", "PAUSED", "BARRIERS", "HELD BY" },
                 groups.Select(g => (IReadOnlyList<string>)new[]
                 {
-                    g!["name"] is null ? "(none)" : Format.Text(g["name"]),
-                    g["max_procs"]!.GetValue<int>() == 0 ? "-" : Format.Text(g["max_procs"]),
-                    Format.Text(g["running"]),
-                    Format.Text(g["queued"]),
-                    g["paused"]!.GetValue<bool>() ? "yes" : "no",
-                    Format.Text(g["barriers"]),
-                    Format.Text(g["held_by"]),
+                    g.Name ?? "(none)",
+                    g.MaxProcs == 0 ? "-" : Format.Text(g.MaxProcs),
+                    Format.Text(g.Running),
+                    Format.Text(g.Queued),
+                    g.Paused ? "yes" : "no",
+                    Format.Text(g.Barriers),
+                    Format.Text(g.HeldBy),
                 }));
             return Program.Ok;
         });

@@ -66,14 +66,25 @@ public static class HistoryCommand
         ["pid"] = r.Pid == 0 ? null : r.Pid,
     };
 
-    public static string? Iso(DateTimeOffset? t) => t?.ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+    public static string? Iso(DateTimeOffset? t) => Chaqum.Control.Messages.ControlProtocol.Time(t);
 
     /// <summary>Runs `read` on the history store; null when there is no history yet.</summary>
     public static T? WithStore<T>(Context context, Func<HistoryStore, T> read) where T : class
     {
         var dir = context.StateDir() ?? throw new UsageException("where is the history? give -t TREE or --state-dir DIR");
-        using var store = HistoryStore.Open(dir, readOnly: true);
-        return store is null ? null : read(store);
+        try
+        {
+            using var store = HistoryStore.Open(dir, readOnly: true);
+            return store is null ? null : read(store);
+        }
+        // A corrupt, truncated or replaced database, a row someone edited by hand (a NULL
+        // time, a number out of range): the history cannot be read, and that is all the
+        // operator needs to hear.
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or InvalidCastException
+                                   or FormatException or OverflowException or ArgumentException or System.Text.Json.JsonException)
+        {
+            throw new ChaqumctlException($"cannot read the history in {Path.Combine(dir, "history.sqlite")}: {Program.Reason(e)}");
+        }
     }
 
     /// <summary>"2h", "3d", "1w", "30m" ago, or an absolute date/time.</summary>
@@ -83,7 +94,10 @@ public static class HistoryCommand
             double.TryParse(text[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double n))
         {
             double seconds = n * text[^1] switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => 604800 };
-            return DateTimeOffset.Now - TimeSpan.FromSeconds(seconds);
+            var now = DateTimeOffset.Now;
+            if (seconds >= (now - DateTimeOffset.MinValue).TotalSeconds - 86400)
+                throw new UsageException($"--since: {text} reaches back before the year 1");
+            return now - TimeSpan.FromSeconds(seconds);
         }
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var t)) return t;
         throw new UsageException($"--since: '{text}' is neither a duration (2h, 3d) nor a date");

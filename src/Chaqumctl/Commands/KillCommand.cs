@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -30,14 +30,14 @@ public static class KillCommand
         var concerns = new List<string>();
         foreach (var id in targets)
         {
-            var job = context.Call("show", new JsonObject { ["id"] = id, ["lines"] = 0 })["job"]!;
-            var waiters = job["waited_on_by"]!.AsArray().Select(Format.Text).ToList();
-            var dependents = job["dependents"]!.AsArray().Select(Format.Text).ToList();
+            var job = context.Call(ControlVerbs.Show, new ShowArgs { Id = id, Lines = 0 }).Job;
+            var waiters = job.WaitedOnBy;
+            var dependents = job.Dependents;
             if (waiters.Count > 0) concerns.Add($"{id} is waited on by {string.Join(", ", waiters)}");
             if (dependents.Count > 0) concerns.Add($"{id} must succeed before {string.Join(", ", dependents)} can start (they will end with N)");
         }
         if (concerns.Count == 0) return true;
-        foreach (var c in concerns) Console.Error.WriteLine($"chaqumctl: {c}");
+        foreach (var c in concerns) Console.Error.WriteLine($"chaqumctl: {TerminalText.Escape(c)}");
         if (Console.IsInputRedirected)
         {
             Console.Error.WriteLine("chaqumctl: not killing without confirmation; use --yes");
@@ -50,16 +50,11 @@ public static class KillCommand
 
     public static void Kill(Context context, IEnumerable<string> targets, string signal)
     {
-        var result = context.Call("kill", new JsonObject
+        var result = context.Call(ControlVerbs.Kill, new KillArgs { Ids = targets.ToList(), Signal = signal });
+        foreach (var k in result.Killed)
         {
-            ["ids"] = new JsonArray(targets.Select(t => (JsonNode?)t).ToArray()),
-            ["signal"] = signal,
-        });
-        foreach (var k in result["killed"]!.AsArray())
-        {
-            string was = Format.Text(k!["was"]);
-            string what = was is "running" or "paused" ? $"sent {Format.Text(result["signal"])}" : was is "done" or "cancelled" ? "had already ended" : "cancelled";
-            Console.Out.WriteLine($"{Format.Text(k["id"])}: {what}");
+            string what = k.Was is "running" or "paused" or "stopped" ? $"sent {result.Signal}" : k.Was is "done" or "cancelled" ? "had already ended" : "cancelled";
+            Console.Out.WriteLine(TerminalText.Escape($"{k.Id}: {what}"));
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -21,13 +21,11 @@ public static class KilllistCommand
         var command = new Command("killlist", "Review the jobs running longer than usual in $EDITOR; the lines you keep are killed") { yes, dryRun, signal };
         command.SetAction(parsed =>
         {
-            var jobs = context.Call("ps")["jobs"]!.AsArray();
+            var jobs = context.Call(ControlVerbs.Ps, new PsArgs()).Jobs;
             // A scheduled review runs as a job itself, and may take longer than its usual
             // fraction of a second: it must not kill itself before it has done its work.
             var self = context.OwnJobId;
-            var candidates = jobs
-                .Where(j => j!["longer_than_usual"]?.GetValue<bool>() == true && Format.Text(j["id"]) != self)
-                .Select(j => j!).ToList();
+            var candidates = jobs.Where(j => j.LongerThanUsual && j.Id != self).ToList();
             if (candidates.Count == 0)
             {
                 Console.Out.WriteLine("no job runs longer than usual");
@@ -35,13 +33,13 @@ public static class KilllistCommand
             }
             if (parsed.GetValue(dryRun))
             {
-                foreach (var c in candidates) Console.Out.WriteLine(Line(c));
+                foreach (var c in candidates) Console.Out.WriteLine(TerminalText.Escape(Line(c)));
                 return Program.Ok;
             }
             List<string> chosen;
             if (parsed.GetValue(yes))
             {
-                chosen = candidates.Select(c => Format.Text(c["id"])).ToList();
+                chosen = candidates.Select(c => c.Id).ToList();
             }
             else
             {
@@ -51,7 +49,7 @@ public static class KilllistCommand
                     Console.Error.WriteLine("chaqumctl: the editor failed; nothing killed");
                     return Program.Failed;
                 }
-                var valid = candidates.Select(c => Format.Text(c["id"])).ToHashSet();
+                var valid = candidates.Select(c => c.Id).ToHashSet();
                 chosen = picked.Where(valid.Contains).Distinct().ToList();
             }
             if (chosen.Count == 0)
@@ -65,11 +63,11 @@ public static class KilllistCommand
         return command;
     }
 
-    private static string Line(JsonNode job) =>
-        $"{Format.Text(job["id"]),-24} {Format.Text(job["script"]),-16} running {Format.Duration(Format.Number(job["runtime_seconds"])),-8} usually {Format.Duration(Format.Number(job["usual_seconds"]))}";
+    private static string Line(JobInfo job) =>
+        $"{job.Id,-24} {job.Script,-16} running {Format.Duration(job.RuntimeSeconds),-8} usually {Format.Duration(job.UsualSeconds)}";
 
     /// <summary>The ids on the lines left in the file, or null if the editor failed.</summary>
-    private static List<string>? Edit(List<JsonNode> candidates)
+    private static List<string>? Edit(List<JobInfo> candidates)
     {
         // A fresh private directory (mkdtemp, 0700): a predictable name in a shared /tmp
         // would let another user plant a symlink that we, perhaps root, write through.
@@ -82,7 +80,7 @@ public static class KilllistCommand
             "# Delete the lines of jobs that should live. Quit with an error (:cq in vi)",
             "# to kill nothing. Lines starting with # are ignored.",
         };
-        text.AddRange(candidates.Select(Line));
+        text.AddRange(candidates.Select(c => TerminalText.Escape(Line(c))));
         File.WriteAllLines(file, text);
         try
         {

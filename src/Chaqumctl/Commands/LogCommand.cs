@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -16,16 +16,18 @@ public static class LogCommand
         command.SetAction(parsed =>
         {
             bool asJson = parsed.GetValue(json);
-            context.Call("log", new JsonObject
+            context.Call(ControlVerbs.Log, new LogArgs { Id = parsed.GetValue(id), Follow = parsed.GetValue(follow), Lines = parsed.GetValue(lines) }, e =>
             {
-                ["id"] = parsed.GetValue(id),
-                ["follow"] = parsed.GetValue(follow),
-                ["lines"] = parsed.GetValue(lines),
-            }, e =>
-            {
-                if (e["line"] is not { } line) return;
-                if (asJson) Console.Out.WriteLine(line.ToJsonString(Format.JsonLine));
-                else PrintLine(line);
+                if (e.Line is { } line)
+                {
+                    if (asJson) Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(line, ControlJson.Line.LogLine));
+                    else PrintLine(line);
+                }
+                else if (e.Skipped is { } skipped)
+                {
+                    if (asJson) Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(e, ControlJson.Line.ControlEvent));
+                    else Console.Out.WriteLine(SkippedMarker(skipped));
+                }
                 Console.Out.Flush();
             });
             return Program.Ok;
@@ -33,11 +35,14 @@ public static class LogCommand
         return command;
     }
 
-    public static void PrintLine(JsonNode line)
+    /// <summary>Where lines are missing because this reader fell behind the job and the
+    /// daemon dropped the oldest it held for us.</summary>
+    public static string SkippedMarker(long skipped) =>
+        $"[chaqumctl: {skipped} line{(skipped == 1 ? "" : "s")} skipped here: this reader fell behind the job's output]";
+
+    public static void PrintLine(LogLine line)
     {
-        string stream = Format.Text(line["stream"]);
-        string level = Format.Text(line["level"]);
-        string marker = level is "INF" || (level is "WRN" && stream == "err") ? "" : $" {level}";
-        Console.Out.WriteLine($"{Format.Clock(line["time"]?.GetValue<string>())} [{stream}]{marker} {Format.Text(line["text"])}");
+        string marker = line.Level is "INF" || (line.Level is "WRN" && line.Stream == "err") ? "" : $" {line.Level}";
+        Console.Out.WriteLine(TerminalText.Escape($"{Format.Clock(line.Time)} [{line.Stream}]{marker} {line.Text}"));
     }
 }

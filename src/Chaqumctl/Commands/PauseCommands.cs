@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -9,17 +9,18 @@ public static class PauseCommands
 {
     public static Command Build(Context context, bool pause)
     {
-        string name = pause ? "pause" : "resume";
+        var verb = pause ? ControlVerbs.Pause : ControlVerbs.Resume;
         var target = new Argument<string>("TARGET") { Description = "A group, or a running job's id" };
         var group = new Option<bool>("--group", "-g") { Description = "TARGET is a group even if a job has that id" };
-        var command = new Command(name, pause
+        var command = new Command(verb.Name, pause
             ? "Pause a group (it starts nothing new) or a running job (SIGSTOP to its process group)"
             : "Resume a paused group or job") { target, group };
         command.SetAction(parsed =>
         {
-            var result = context.Call(name, new JsonObject { ["target"] = parsed.GetValue(target), ["group"] = parsed.GetValue(group) });
-            if (result["job"] is { } job) Console.Out.WriteLine($"{Format.Text(job)}: {Format.Text(result["state"])}");
-            else Console.Out.WriteLine($"group {Format.Text(result["group"])}: {(result["paused"]!.GetValue<bool>() ? "paused" : "resumed")}");
+            var result = context.Call(verb, new PauseArgs { Target = parsed.GetValue(target), Group = parsed.GetValue(group) });
+            Console.Out.WriteLine(TerminalText.Escape(result.Job is { } job
+                ? $"{job}: {result.State}"
+                : $"group {result.Group}: {(result.Paused == true ? "paused" : "resumed")}"));
             return Program.Ok;
         });
         return command;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -13,8 +13,8 @@ public static class PriorityCommands
         var command = new Command("renice", "Set the nice value of a running job's whole process group") { id, nice };
         command.SetAction(parsed =>
         {
-            var result = context.Call("renice", new JsonObject { ["id"] = parsed.GetValue(id), ["nice"] = parsed.GetValue(nice) });
-            Console.Out.WriteLine($"{Format.Text(result["id"])}: nice {Format.Text(result["nice"])}");
+            var result = context.Call(ControlVerbs.Renice, new ReniceArgs { Id = parsed.GetValue(id), Nice = parsed.GetValue(nice) });
+            Console.Out.WriteLine($"{Format.Text(result.Id)}: nice {result.Nice}");
             return Program.Ok;
         });
         return command;
@@ -27,8 +27,8 @@ public static class PriorityCommands
         var command = new Command("prio", "Move a queued job within its group's queue") { id, priority };
         command.SetAction(parsed =>
         {
-            var result = context.Call("prio", new JsonObject { ["id"] = parsed.GetValue(id), ["priority"] = parsed.GetValue(priority) });
-            Console.Out.WriteLine($"{Format.Text(result["id"])}: priority {Format.Text(result["priority"])}");
+            var result = context.Call(ControlVerbs.Prio, new PrioArgs { Id = parsed.GetValue(id), Priority = parsed.GetValue(priority) });
+            Console.Out.WriteLine($"{Format.Text(result.Id)}: priority {result.Priority}");
             return Program.Ok;
         });
         return command;

@@ -1,13 +1,11 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
 /// <summary>ps [-a] [-g GROUP] [--json]: the jobs, how long they run, how long they usually do.</summary>
 public static class PsCommand
 {
-    public static readonly Option<bool> Json = new("--json") { Description = "Print JSON instead of a table" };
-
     public static Command Build(Context context)
     {
         var all = new Option<bool>("--all", "-a") { Description = "Also jobs that have ended but whose result the daemon still holds" };
@@ -19,29 +17,27 @@ public static class PsCommand
         };
         command.SetAction(parsed =>
         {
-            var args = new JsonObject { ["all"] = parsed.GetValue(all) };
-            if (parsed.GetValue(group) is { } g) args["group"] = g;
-            var jobs = context.Call("ps", args)["jobs"]!.AsArray();
-            if (parsed.GetValue(json)) { Format.Json(jobs); return Program.Ok; }
+            var jobs = context.Call(ControlVerbs.Ps, new PsArgs { All = parsed.GetValue(all), Group = parsed.GetValue(group) }).Jobs;
+            if (parsed.GetValue(json)) { Format.Json(jobs, ControlJson.Indented.IReadOnlyListJobInfo); return Program.Ok; }
             Print(jobs);
             return Program.Ok;
         });
         return command;
     }
 
-    public static void Print(JsonArray jobs)
+    public static void Print(IEnumerable<JobInfo> jobs)
     {
         Format.Table(new[] { "ID", "STATE", "GROUP", "PID", "STARTED", "RUNTIME", "USUAL", "" },
             jobs.Select(j => (IReadOnlyList<string>)new[]
             {
-                Format.Text(j!["id"]),
-                Format.Text(j["state"]),
-                Format.Text(j["group"]),
-                Format.Text(j["pid"]),
-                Format.When(j["started_at"]?.GetValue<string>()),
-                Format.Duration(Format.Number(j["runtime_seconds"])),
-                Format.Duration(Format.Number(j["usual_seconds"])),
-                j["longer_than_usual"]?.GetValue<bool>() == true ? "LONGER" : "",
+                j.Id,
+                j.State,
+                Format.Text(j.Group),
+                Format.Text(j.Pid),
+                Format.When(j.StartedAt),
+                Format.Duration(j.RuntimeSeconds),
+                Format.Duration(j.UsualSeconds),
+                j.LongerThanUsual ? "LONGER" : "",
             }));
     }
 }

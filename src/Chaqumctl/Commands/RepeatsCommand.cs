@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -11,19 +12,19 @@ public static class RepeatsCommand
         var command = new Command("repeats", "List repeats: schedule, next firing, last run") { json };
         command.SetAction(parsed =>
         {
-            var repeats = context.Call("repeats")["repeats"]!.AsArray();
-            if (parsed.GetValue(json)) { Format.Json(repeats); return Program.Ok; }
+            var repeats = context.Call(ControlVerbs.Repeats).Repeats;
+            if (parsed.GetValue(json)) { Format.Json(repeats, ControlJson.Indented.IReadOnlyListRepeatInfo); return Program.Ok; }
             Format.Table(new[] { "ID", "SCRIPT", "SCHEDULE", "NEXT", "LAST JOB", "LAST STATE", "FIRED", "SKIPPED" },
                 repeats.Select(r => (IReadOnlyList<string>)new[]
                 {
-                    Format.Text(r!["id"]),
-                    Format.Text(r["script"]),
-                    Format.Text(r["schedule"]),
-                    Format.When(r["next_at"]?.GetValue<string>()),
-                    Format.Text(r["last_job"]),
-                    r["last_status"] is { } s ? $"{Format.Text(r["last_state"])} ({Format.Text(s)})" : Format.Text(r["last_state"]),
-                    Format.Text(r["fired"]),
-                    Format.Text(r["skipped"]),
+                    r.Id,
+                    r.Script,
+                    r.Schedule,
+                    Format.When(r.NextAt),
+                    Format.Text(r.LastJob),
+                    r.LastStatus is { } s ? $"{r.LastState} ({s})" : Format.Text(r.LastState),
+                    Format.Text(r.Fired),
+                    Format.Text(r.Skipped),
                 }));
             return Program.Ok;
         });

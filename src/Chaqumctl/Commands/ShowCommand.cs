@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -14,44 +14,42 @@ public static class ShowCommand
         var command = new Command("show", "Show a job: command, parents, children, who waits on it, CPU and memory, last output") { id, lines, json };
         command.SetAction(parsed =>
         {
-            var job = context.Call("show", new JsonObject { ["id"] = parsed.GetValue(id), ["lines"] = parsed.GetValue(lines) })["job"]!;
-            if (parsed.GetValue(json)) { Format.Json(job); return Program.Ok; }
+            var job = context.Call(ControlVerbs.Show, new ShowArgs { Id = parsed.GetValue(id), Lines = parsed.GetValue(lines) }).Job;
+            if (parsed.GetValue(json)) { Format.Json(job, ControlJson.Indented.JobDetails); return Program.Ok; }
             Print(job);
             return Program.Ok;
         });
         return command;
     }
 
-    private static void Print(JsonNode job)
+    private static void Print(JobDetails job)
     {
-        void Row(string label, string value) => Console.Out.WriteLine($"{label,-12} {value}");
-        string List(string key) => job[key] is JsonArray a && a.Count > 0 ? string.Join(", ", a.Select(Format.Text)) : "-";
+        void Row(string label, string value) => Console.Out.WriteLine($"{label,-12} {TerminalText.Escape(value)}");
+        static string List(IReadOnlyList<string> items) => items.Count > 0 ? string.Join(", ", items) : "-";
 
-        Row("id", Format.Text(job["id"]));
-        Row("command", Format.Text(job["command"]));
-        Row("state", Format.Text(job["state"]) + (job["status"] is { } s ? $" (status {Format.Text(s)}, {Format.Text(job["outcome"])})" : ""));
-        if (job["end_reason"] is { } reason) Row("ended", Format.Text(reason));
-        Row("group", Format.Text(job["group"]) + (job["slot"] is { } slot ? $", slot {slot}" : ""));
-        Row("pid", Format.Text(job["pid"]) + (job["processes"] is { } p ? $" ({p} processes in its group)" : ""));
-        Row("attempt", $"{Format.Text(job["attempt"])} (retries {Format.Text(job["retries"])})");
-        Row("priority", Format.Text(job["priority"]));
-        if (job["timeout_seconds"] is { } t) Row("timeout", Format.Duration(Format.Number(t)));
-        if (job["key"] is { } k) Row("key", Format.Text(k));
-        Row("enqueued", Format.When(job["enqueued_at"]?.GetValue<string>()));
-        Row("started", Format.When(job["started_at"]?.GetValue<string>()));
-        string usual = Format.Duration(Format.Number(job["usual_seconds"]));
-        Row("runtime", $"{Format.Duration(Format.Number(job["runtime_seconds"]))} (usually {usual} over {Format.Text(job["usual_runs"])} runs)"
-            + (job["longer_than_usual"]?.GetValue<bool>() == true ? "  LONGER than usual" : ""));
-        if (job["cpu_seconds"] is { } cpu) Row("cpu", Format.Duration(Format.Number(cpu)));
-        if (job["rss_bytes"] is { } rss) Row("memory", Format.Size((long?)Format.Number(rss)));
-        if (job["max_rss_bytes"] is { } maxRss) Row("max memory", Format.Size((long?)Format.Number(maxRss)));
-        Row("parents", List("parents"));
-        Row("children", job["children"] is JsonArray c && c.Count > 0
-            ? string.Join(", ", c.Select(x => $"{Format.Text(x!["id"])} ({Format.Text(x["state"])})")) : "-");
-        Row("waited on by", List("waited_on_by"));
-        Row("dependents", List("dependents"));
-        if (job["repeat"] is { } r) Row("repeat", Format.Text(r));
+        Row("id", job.Id);
+        Row("command", job.Command);
+        Row("state", job.State + (job.Status is { } s ? $" (status {s}, {job.Outcome})" : ""));
+        if (job.EndReason is { } reason) Row("ended", reason);
+        Row("group", Format.Text(job.Group) + (job.Slot is { } slot ? $", slot {slot}" : ""));
+        Row("pid", Format.Text(job.Pid) + (job.Processes is { } p ? $" ({p} processes in its group)" : ""));
+        Row("attempt", $"{job.Attempt} (retries {job.Retries})");
+        Row("priority", Format.Text(job.Priority));
+        if (job.TimeoutSeconds is { } t) Row("timeout", Format.Duration(t));
+        if (job.Key is { } k) Row("key", k);
+        Row("enqueued", Format.When(job.EnqueuedAt));
+        Row("started", Format.When(job.StartedAt));
+        Row("runtime", $"{Format.Duration(job.RuntimeSeconds)} (usually {Format.Duration(job.UsualSeconds)} over {job.UsualRuns} runs)"
+            + (job.LongerThanUsual ? "  LONGER than usual" : ""));
+        if (job.CpuSeconds is { } cpu) Row("cpu", Format.Duration(cpu));
+        if (job.RssBytes is { } rss) Row("memory", Format.Size(rss));
+        if (job.MaxRssBytes is { } maxRss) Row("max memory", Format.Size(maxRss));
+        Row("parents", List(job.Parents));
+        Row("children", job.Children.Count > 0 ? string.Join(", ", job.Children.Select(c => $"{c.Id} ({c.State})")) : "-");
+        Row("waited on by", List(job.WaitedOnBy));
+        Row("dependents", List(job.Dependents));
+        if (job.Repeat is { } r) Row("repeat", r);
         Console.Out.WriteLine("output:");
-        foreach (var line in job["output"]!.AsArray()) LogCommand.PrintLine(line!);
+        foreach (var line in job.Output) LogCommand.PrintLine(line);
     }
 }

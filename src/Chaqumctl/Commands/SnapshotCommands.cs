@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -14,10 +15,20 @@ public static class SnapshotCommands
         var command = new Command("snapshot", "Print all of the daemon's state as JSON (to compare later with diff)") { output };
         command.SetAction(parsed =>
         {
-            var snapshot = context.Call("snapshot");
-            if (parsed.GetValue(output) is { } file)
-                File.WriteAllText(file, snapshot.ToJsonString(Format.JsonIndented) + "\n");
-            else Format.Json(snapshot);
+            var snapshot = context.Call(ControlVerbs.Snapshot);
+            var text = JsonSerializer.Serialize(snapshot, ControlJson.Indented.Snapshot);
+            if (parsed.GetValue(output) is not { } file)
+            {
+                Console.Out.WriteLine(text);
+                return Program.Ok;
+            }
+            // Written in place (it may be a device or a pipe, not only a file): a missing
+            // directory or a full disk is said in a sentence.
+            try { File.WriteAllText(file, text + "\n"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ChaqumctlException($"snapshot: cannot write {file}: {Program.Reason(e)}");
+            }
             return Program.Ok;
         });
         return command;
@@ -57,10 +68,13 @@ public static class SnapshotCommands
     {
         JsonNode? node;
         try { node = JsonNode.Parse(File.ReadAllText(file)); }
-        catch (Exception e) when (e is IOException or JsonException) { throw new UsageException($"{file}: {e.Message}"); }
-        return node?["jobs"] is JsonArray jobs
-            ? jobs.Where(j => j is not null).ToDictionary(j => Format.Text(j!["id"]), j => j!)
-            : throw new UsageException($"{file}: not a chaqumctl snapshot");
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { throw new UsageException($"{file}: {e.Message}"); }
+        if (node is not JsonObject { } snapshot || snapshot["jobs"] is not JsonArray jobs)
+            throw new UsageException($"{file}: not a chaqumctl snapshot");
+        var byId = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+        foreach (var job in jobs.OfType<JsonObject>())
+            if (job["id"] is JsonValue id && id.TryGetValue<string>(out var key)) byId[key] = job;
+        return byId;
     }
 
     public static JsonArray Compare(Dictionary<string, JsonNode> before, Dictionary<string, JsonNode> after)

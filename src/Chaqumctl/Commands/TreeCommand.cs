@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
@@ -12,41 +14,42 @@ public static class TreeCommand
         var command = new Command("tree", "Show the job hierarchy, parent to child, with states") { json };
         command.SetAction(parsed =>
         {
-            var jobs = context.Call("ps", new JsonObject { ["all"] = true })["jobs"]!.AsArray();
+            var jobs = context.Call(ControlVerbs.Ps, new PsArgs { All = true }).Jobs;
             if (parsed.GetValue(json)) { Format.Json(Nest(jobs)); return Program.Ok; }
-            var byParent = jobs.GroupBy(j => Format.Text(j!["parent"])).ToDictionary(g => g.Key, g => g.ToList());
-            var ids = jobs.Select(j => Format.Text(j!["id"])).ToHashSet();
+            var byParent = jobs.GroupBy(j => j.Parent ?? "").ToDictionary(g => g.Key, g => g.ToList());
+            var ids = jobs.Select(j => j.Id).ToHashSet();
             // Roots: no parent, or a parent the daemon no longer holds.
-            foreach (var job in jobs.Where(j => j!["parent"] is null || !ids.Contains(Format.Text(j["parent"]))))
-                Print(job!, byParent, "");
+            foreach (var job in jobs.Where(j => j.Parent is null || !ids.Contains(j.Parent)))
+                Print(job, byParent, "");
             return Program.Ok;
         });
         return command;
     }
 
-    private static void Print(JsonNode job, Dictionary<string, List<JsonNode?>> byParent, string indent)
+    private static void Print(JobInfo job, Dictionary<string, List<JobInfo>> byParent, string indent)
     {
-        string flag = job["longer_than_usual"]?.GetValue<bool>() == true ? "  LONGER" : "";
-        string status = job["status"] is { } s ? $" ({Format.Text(s)})" : "";
-        Console.Out.WriteLine($"{indent}{Format.Text(job["id"])}  {Format.Text(job["state"])}{status}{flag}");
-        if (byParent.TryGetValue(Format.Text(job["id"]), out var children))
-            foreach (var child in children) Print(child!, byParent, indent + "  ");
+        string flag = job.LongerThanUsual ? "  LONGER" : "";
+        string status = job.Status is { } s ? $" ({s})" : "";
+        Console.Out.WriteLine(TerminalText.Escape($"{indent}{job.Id}  {job.State}{status}{flag}"));
+        if (byParent.TryGetValue(job.Id, out var children))
+            foreach (var child in children) Print(child, byParent, indent + "  ");
     }
 
-    private static JsonArray Nest(JsonArray jobs)
+    /// <summary>Job objects, each with a children array of job objects.</summary>
+    private static JsonArray Nest(IReadOnlyList<JobInfo> jobs)
     {
-        var nodes = jobs.ToDictionary(j => Format.Text(j!["id"]), j => (JsonObject)j!.DeepClone());
+        var nodes = jobs.ToDictionary(j => j.Id, j => JsonSerializer.SerializeToNode(j, ControlJson.Default.JobInfo)!.AsObject());
         var roots = new JsonArray();
-        foreach (var job in nodes.Values)
+        foreach (var job in jobs)
         {
-            job["children"] ??= new JsonArray();
-            var parent = Format.Text(job["parent"]);
-            if (nodes.TryGetValue(parent, out var p))
+            var node = nodes[job.Id];
+            node["children"] ??= new JsonArray();
+            if (job.Parent is { } parent && nodes.TryGetValue(parent, out var p))
             {
                 p["children"] ??= new JsonArray();
-                p["children"]!.AsArray().Add(job);
+                p["children"]!.AsArray().Add(node);
             }
-            else roots.Add(job);
+            else roots.Add(node);
         }
         return roots;
     }

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 using Chaqum.Protocol;
 using Chaqum.Protocol.Commands;
 using Chaqum.Scheduling;
@@ -11,12 +11,13 @@ namespace Chaqum.Control.Requests;
 /// and the answer comes when it ends, as for log -f.</summary>
 public sealed class EnqueueJobRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "enqueue";
+    public string Name => ControlVerbs.Enqueue.Name;
     private const string Spec = "Fg:m:c:l:M:P:t:p:k:a:r:";
 
     public void Handle(ControlCall call)
     {
-        var words = call.Request.Texts("words");
+        var args = call.ArgsOf(ControlVerbs.Enqueue);
+        var words = args.Words ?? new List<string>();
         var o = OptionParser.Parse(words, 0, Spec, out var error) ?? throw new ControlException($"enqueue: {error}");
         if (o.Operands.Count == 0) throw new ControlException("enqueue: missing SCRIPT");
         var script = services.Tree.Resolve(o.Operands[0]);
@@ -31,12 +32,12 @@ public sealed class EnqueueJobRequest(ControlServices services) : IControlReques
             Priority = JobOptionsParser.Priority(o),
             Dependencies = o.All('a'),
         });
-        if (call.Request.Flag("follow"))
+        if (args.Follow)
         {
-            call.Event(new JsonObject { ["enqueued"] = job.Id, ["state"] = JobView.State(job) });
+            call.Event(new ControlEvent { Enqueued = job.Id, State = JobView.State(job) });
             LogRequest.Follow(call, services, job);
             return;
         }
-        call.Reply(new JsonObject { ["id"] = job.Id, ["state"] = JobView.State(job) });
+        call.Reply(ControlVerbs.Enqueue, new EnqueueResult(job.Id, JobView.State(job)));
     }
 }

@@ -1,33 +1,32 @@
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqum.Control.Requests;
 
 /// <summary>groups → each group's limits, running and queued counts, and what holds it.</summary>
 public sealed class GroupsRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "groups";
+    public string Name => ControlVerbs.Groups.Name;
 
-    public void Handle(ControlCall call) => call.Reply(new JsonObject { ["groups"] = List(services) });
+    public void Handle(ControlCall call) => call.Reply(ControlVerbs.Groups, new GroupsResult(List(services)));
 
-    public static JsonArray List(ControlServices services)
+    public static List<GroupInfo> List(ControlServices services)
     {
         var s = services.Scheduler;
-        var groups = new[] { s.DefaultGroup }.Concat(s.Groups.OrderBy(g => g.Name, StringComparer.Ordinal))
+        return new[] { s.DefaultGroup }.Concat(s.Groups.OrderBy(g => g.Name, StringComparer.Ordinal))
             .Where(g => !g.IsDefault || g.Running > 0 || g.QueuedCount > 0)
-            .Select(g => (JsonNode?)new JsonObject
+            .Select(g => new GroupInfo
             {
-                ["name"] = g.IsDefault ? null : g.Name,
-                ["max_procs"] = g.MaxProcs,
-                ["running"] = g.Running,
-                ["queued"] = g.QueuedCount,
-                ["paused"] = g.Paused,
-                ["barriers"] = g.Barriers.IsEmpty ? null : g.Barriers.ToString(),
-                ["max_cpu"] = g.Barriers.MaxCpu,
-                ["max_load"] = g.Barriers.MaxLoad,
-                ["min_memory"] = g.Barriers.MinMemory,
-                ["max_pressure"] = g.Barriers.MaxPressure,
-                ["held_by"] = g.QueuedCount > 0 ? g.HeldBy : null,
-            }).ToArray();
-        return new JsonArray(groups);
+                Name = g.IsDefault ? null : g.Name,
+                MaxProcs = g.MaxProcs,
+                Running = g.Running,
+                Queued = g.QueuedCount,
+                Paused = g.Paused,
+                Barriers = g.Barriers.IsEmpty ? null : g.Barriers.ToString(),
+                MaxCpu = g.Barriers.MaxCpu,
+                MaxLoad = g.Barriers.MaxLoad,
+                MinMemory = g.Barriers.MinMemory,
+                MaxPressure = g.Barriers.MaxPressure,
+                HeldBy = g.QueuedCount > 0 ? g.HeldBy : null,
+            }).ToList();
     }
 }

@@ -1,21 +1,21 @@
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 
 namespace Chaqum.Control.Requests;
 
 /// <summary>hello → who this daemon is: version, tree, pid, state directory, socket.</summary>
 public sealed class HelloRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "hello";
+    public string Name => ControlVerbs.Hello.Name;
 
-    public void Handle(ControlCall call) => call.Reply(new JsonObject
+    public void Handle(ControlCall call) => call.Reply(ControlVerbs.Hello, new HelloResult
     {
-        ["version"] = Program.Version,
-        ["protocol"] = ControlProtocol.Version,
-        ["tree"] = services.Tree.Root,
-        ["pid"] = Environment.ProcessId,
-        ["state_dir"] = services.StateDir,
-        ["socket"] = services.SocketPath,
-        ["started_at"] = JobView.Time(services.StartedAt),
-        ["stopping"] = services.Scheduler.Stopping,
+        Version = Program.Version,
+        Protocol = ControlProtocol.Version,
+        Tree = services.Tree.Root,
+        Pid = Environment.ProcessId,
+        StateDir = services.StateDir,
+        Socket = services.SocketPath,
+        StartedAt = JobView.Time(services.StartedAt),
+        Stopping = services.Scheduler.Stopping,
     });
 }

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 using Chaqum.Logging;
 using Chaqum.Scheduling;
 
@@ -8,38 +8,32 @@ namespace Chaqum.Control.Requests;
 /// log {id, lines, follow} → the job's output: the last `lines` lines (all with -1) as
 /// events, then, with follow, each new line as it comes, until the job ends. The final
 /// answer carries the job's state and status (what `chaqumctl run` exits with). Works for
-/// jobs the daemon no longer holds, from their output file.
+/// jobs the daemon no longer holds, from their output file. Lines are droppable events:
+/// a reader that falls behind is told how many it missed (ControlSession.MaxBacklog).
 /// </summary>
 public sealed class LogRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "log";
+    public string Name => ControlVerbs.Log.Name;
 
-    public static JsonArray Lines(IEnumerable<OutputLine> lines) =>
-        new(lines.Select(l => (JsonNode?)Line(l)).ToArray());
+    public static List<LogLine> Lines(IEnumerable<OutputLine> lines) => lines.Select(Line).ToList();
 
-    public static JsonObject Line(OutputLine l) => new()
-    {
-        ["time"] = JobView.Time(l.Time),
-        ["stream"] = l.StreamWord,
-        ["level"] = OutputLine.LevelWord(l.Level),
-        ["text"] = l.Text,
-    };
+    public static LogLine Line(OutputLine l) =>
+        new(JobView.Time(l.Time), l.StreamWord, OutputLine.LevelWord(l.Level), l.Text);
 
     public void Handle(ControlCall call)
     {
-        var id = call.Request.Text("id") ?? throw new ControlException("log needs a job id");
+        var args = call.ArgsOf(ControlVerbs.Log);
+        var id = args.Id ?? throw new ControlException("log needs a job id");
         var output = services.Output ?? throw new ControlException("job output is not kept (no state directory)");
-        int lines = call.Request.Int("lines") ?? -1;
-        bool follow = call.Request.Flag("follow");
         var job = services.Scheduler.Find(id);
         if (job is null && !File.Exists(output.PathOf(id)) && !File.Exists(output.PathOf(id) + ".1"))
             throw new ControlException($"no job '{id}' and no output of it");
 
-        foreach (var line in output.Tail(id, lines)) call.Event(new JsonObject { ["line"] = Line(line) });
+        foreach (var line in output.Tail(id, args.Lines ?? -1)) call.Event(new ControlEvent { Line = Line(line) }, droppable: true);
 
-        if (!follow || job is null || job.State.IsFinished())
+        if (!args.Follow || job is null || job.State.IsFinished())
         {
-            call.Reply(Final(job));
+            call.Reply(ControlVerbs.Log, Final(job));
             return;
         }
         Follow(call, services, job);
@@ -49,11 +43,11 @@ public sealed class LogRequest(ControlServices services) : IControlRequest
     public static void Follow(ControlCall call, ControlServices services, Job job)
     {
         var output = services.Output ?? throw new ControlException("job output is not kept (no state directory)");
-        var subscription = output.Follow(job.Id, line => call.Event(new JsonObject { ["line"] = Line(line) }));
+        var subscription = output.Follow(job.Id, line => call.Event(new ControlEvent { Line = Line(line) }, droppable: true));
         void Ended(Job j)
         {
             subscription.Dispose();
-            call.Reply(Final(j));
+            call.Reply(ControlVerbs.Log, Final(j));
         }
         job.OnFinished(Ended);
         call.OnCancel(() =>
@@ -63,12 +57,16 @@ public sealed class LogRequest(ControlServices services) : IControlRequest
         });
     }
 
-    private static JsonObject Final(Job? job) => new()
+    private static LogEnd Final(Job? job)
     {
-        ["id"] = job?.Id,
-        ["state"] = job is null ? null : JobView.State(job),
-        ["status"] = job is not null && job.State.IsFinished() ? job.Status.Wire : null,
-        ["exit_code"] = job?.State.IsFinished() == true ? job.Status.ExitCode : null,
-        ["signal"] = job?.State.IsFinished() == true ? job.Status.Signal : null,
-    };
+        bool finished = job?.State.IsFinished() == true;
+        return new LogEnd
+        {
+            Id = job?.Id,
+            State = job is null ? null : JobView.State(job),
+            Status = finished ? job!.Status.Wire : null,
+            ExitCode = finished ? job!.Status.ExitCode : null,
+            Signal = finished ? job!.Status.Signal : null,
+        };
+    }
 }

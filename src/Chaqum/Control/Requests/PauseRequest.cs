@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 using Chaqum.Native;
 using Chaqum.Scheduling;
 
@@ -9,23 +9,24 @@ namespace Chaqum.Control.Requests;
 /// of the same name; {group: true} forces the group.</summary>
 public sealed class PauseRequest(ControlServices services, bool pause) : IControlRequest
 {
-    public string Name => pause ? "pause" : "resume";
+    private ControlVerb<PauseArgs, PauseResult> Verb => pause ? ControlVerbs.Pause : ControlVerbs.Resume;
+    public string Name => Verb.Name;
 
     public void Handle(ControlCall call)
     {
-        var target = call.Request.Text("target") ?? throw new ControlException($"{Name} needs a group or a job id");
-        bool groupOnly = call.Request.Flag("group");
-        if (!groupOnly && services.Scheduler.Find(target) is { } job)
+        var args = call.ArgsOf(Verb);
+        var target = args.Target ?? throw new ControlException($"{Name} needs a group or a job id");
+        if (!args.Group && services.Scheduler.Find(target) is { } job)
         {
             if (job.State != JobState.Running)
                 throw new ControlException($"job {job.Id} is {job.State.Word()}, not running; pause its group to hold it back");
             services.Runner.Signal(job, pause ? Signals.SIGSTOP : Signals.SIGCONT);
             services.Scheduler.SetPaused(job, pause);
-            call.Reply(new JsonObject { ["job"] = job.Id, ["state"] = JobView.State(job) });
+            call.Reply(Verb, new PauseResult { Job = job.Id, State = JobView.State(job) });
             return;
         }
         var group = services.Scheduler.FindGroup(target) ?? throw new ControlException($"no job or group '{target}'");
         services.Scheduler.PauseGroup(group, pause);
-        call.Reply(new JsonObject { ["group"] = group.Name, ["paused"] = group.Paused });
+        call.Reply(Verb, new PauseResult { Group = group.Name, Paused = group.Paused });
     }
 }

@@ -1,3 +1,4 @@
+using Chaqum.Control.Messages;
 using Chaqum.Scheduling;
 
 namespace Chaqum.Control.Requests;
@@ -6,17 +7,17 @@ namespace Chaqum.Control.Requests;
 /// also the ended ones whose result the daemon still holds), oldest first.</summary>
 public sealed class PsRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "ps";
+    public string Name => ControlVerbs.Ps.Name;
 
     public void Handle(ControlCall call)
     {
-        bool all = call.Request.Flag("all");
-        string? group = call.Request.Text("group");
+        var args = call.ArgsOf(ControlVerbs.Ps);
         var jobs = services.Scheduler.Jobs
-            .Where(j => all || j.State.IsActive())
-            .Where(j => group is null || j.Group.Name == group)
+            .Where(j => args.All || j.State.IsActive())
+            .Where(j => args.Group is null || j.Group.Name == args.Group)
             .OrderBy(j => j.Number);
         var list = JobView.ListOf(jobs, services);
+        // { "jobs": [...] } as JobsResult, written as it is made.
         call.ReplyStreamed(w =>
         {
             w.WriteStartObject();

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 using Chaqum.Scheduling;
 
 namespace Chaqum.Control.Requests;
@@ -6,29 +6,26 @@ namespace Chaqum.Control.Requests;
 /// <summary>repeats → each repeat's schedule, next firing and last run.</summary>
 public sealed class RepeatsRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "repeats";
+    public string Name => ControlVerbs.Repeats.Name;
 
-    public void Handle(ControlCall call) => call.Reply(new JsonObject { ["repeats"] = List(services) });
+    public void Handle(ControlCall call) => call.Reply(ControlVerbs.Repeats, new RepeatsResult(List(services)));
 
-    public static JsonArray List(ControlServices services)
-    {
-        var repeats = services.Scheduler.Repeats.OrderBy(r => r.Id, StringComparer.Ordinal).Select(r => (JsonNode?)new JsonObject
+    public static List<RepeatInfo> List(ControlServices services) =>
+        services.Scheduler.Repeats.OrderBy(r => r.Id, StringComparer.Ordinal).Select(r => new RepeatInfo
         {
-            ["id"] = r.Id,
-            ["script"] = r.Script.Relative,
-            ["args"] = new JsonArray(r.Args.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
-            ["schedule"] = Scheduler.Describe(r),
-            ["group"] = r.GroupName,
-            ["overlap"] = r.AllowOverlap,
-            ["owner"] = r.Owner?.Id,
-            ["next_at"] = JobView.Time(r.NextAt),
-            ["last_fired_at"] = JobView.Time(r.LastFiredAt),
-            ["last_job"] = r.LastJob?.Id,
-            ["last_state"] = r.LastJob is null ? null : JobView.State(r.LastJob),
-            ["last_status"] = r.LastJob is { } j && j.State.IsFinished() ? j.Status.Wire : null,
-            ["fired"] = r.Fired,
-            ["skipped"] = r.Skipped,
-        }).ToArray();
-        return new JsonArray(repeats);
-    }
+            Id = r.Id,
+            Script = r.Script.Relative,
+            Args = r.Args,
+            Schedule = Scheduler.Describe(r),
+            Group = r.GroupName,
+            Overlap = r.AllowOverlap,
+            Owner = r.Owner?.Id,
+            NextAt = JobView.Time(r.NextAt),
+            LastFiredAt = JobView.Time(r.LastFiredAt),
+            LastJob = r.LastJob?.Id,
+            LastState = r.LastJob is null ? null : JobView.State(r.LastJob),
+            LastStatus = r.LastJob is { } j && j.State.IsFinished() ? j.Status.Wire : null,
+            Fired = r.Fired,
+            Skipped = r.Skipped,
+        }).ToList();
 }

@@ -1,5 +1,4 @@
-using System.Text.Json.Nodes;
-using Chaqum.Control.History;
+using Chaqum.Control.Messages;
 using Chaqum.History;
 using Chaqum.Scheduling;
 
@@ -9,45 +8,52 @@ namespace Chaqum.Control.Requests;
 /// chain, children, who waits on it, who depends on it, CPU and memory, last output lines.</summary>
 public sealed class ShowRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "show";
+    public string Name => ControlVerbs.Show.Name;
 
     public void Handle(ControlCall call)
     {
-        var id = call.Request.Text("id") ?? throw new ControlException("show needs a job id");
+        var args = call.ArgsOf(ControlVerbs.Show);
+        var id = args.Id ?? throw new ControlException("show needs a job id");
         var job = services.Scheduler.Find(id) ?? throw new ControlException($"no job '{id}' known to the daemon (see chaqumctl history)");
-        int lines = call.Request.Int("lines") ?? 10;
-        var view = services.View(job).ToJson();
+        int lines = args.Lines ?? 10;
 
-        var chain = new JsonArray();
+        var chain = new List<string>();
         for (var p = job.Parent ?? job.Owner; p is not null; p = p.Parent ?? p.Owner) chain.Add(p.Id);
-        view["command"] = Chaqum.Client.ShellWords.Join(new[] { job.Script.Relative }.Concat(job.Args));
-        view["path"] = job.Script.Absolute;
-        view["parents"] = chain;
-        view["children"] = new JsonArray(job.Children.Select(c => (JsonNode?)new JsonObject { ["id"] = c.Id, ["state"] = JobView.State(c) }).ToArray());
-        view["waited_on_by"] = new JsonArray(job.Waiters.Select(w => (JsonNode?)w.Id).Distinct().ToArray());
-        view["dependents"] = new JsonArray(job.Dependents.Select(d => (JsonNode?)d.Id).ToArray());
-        view["timeout_seconds"] = job.Options.Timeout?.TotalSeconds;
-        view["retries"] = job.Options.Retries;
-        view["key"] = job.Options.Key;
-        view["end_reason"] = job.EndReason;
-
+        int? processes = null;
+        double? cpu = null;
+        long? rss = null, maxRss = null;
         if (job.State == JobState.Running)
         {
             var members = ProcStat.GroupMembers(job.Pid);
-            view["processes"] = members.Count;
-            view["cpu_seconds"] = members.Sum(p => ProcStat.CpuTicks(p) ?? 0) / ProcStat.TicksPerSecond;
-            view["rss_bytes"] = members.Sum(p => ProcStat.RssBytes(p) ?? 0);
+            processes = members.Count;
+            cpu = members.Sum(p => ProcStat.CpuTicks(p) ?? 0) / ProcStat.TicksPerSecond;
+            rss = members.Sum(p => ProcStat.RssBytes(p) ?? 0);
         }
         else if (job.State == JobState.Done)
         {
-            view["cpu_seconds"] = job.Usage.UserCpu.TotalSeconds + job.Usage.SystemCpu.TotalSeconds;
-            view["max_rss_bytes"] = job.Usage.MaxRssBytes;
+            cpu = job.Usage.UserCpu.TotalSeconds + job.Usage.SystemCpu.TotalSeconds;
+            maxRss = job.Usage.MaxRssBytes;
         }
-
         var usual = services.History?.UsualFor(job.Script.Relative);
-        view["usual_runs"] = usual?.Runs ?? 0;
-        view["usual_p95_seconds"] = usual?.P95;
-        view["output"] = LogRequest.Lines(services.Output?.Tail(job.Id, lines) ?? new());
-        call.Reply(new JsonObject { ["job"] = view });
+        call.Reply(ControlVerbs.Show, new ShowResult(new JobDetails(services.View(job))
+        {
+            Command = Chaqum.Client.ShellWords.Join(new[] { job.Script.Relative }.Concat(job.Args)),
+            Path = job.Script.Absolute,
+            Parents = chain,
+            Children = job.Children.Select(c => new JobRef(c.Id, JobView.State(c))).ToList(),
+            WaitedOnBy = job.Waiters.Select(w => w.Id).Distinct().ToList(),
+            Dependents = job.Dependents.Select(d => d.Id).ToList(),
+            TimeoutSeconds = job.Options.Timeout?.TotalSeconds,
+            Retries = job.Options.Retries,
+            Key = job.Options.Key,
+            EndReason = job.EndReason,
+            Processes = processes,
+            CpuSeconds = cpu,
+            RssBytes = rss,
+            MaxRssBytes = maxRss,
+            UsualRuns = usual?.Runs ?? 0,
+            UsualP95Seconds = usual?.P95,
+            Output = LogRequest.Lines(services.Output?.Tail(job.Id, lines) ?? new()),
+        }));
     }
 }

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
+using Chaqum.Control.Messages;
 
 namespace Chaqum.Control.Requests;
 
@@ -6,17 +7,18 @@ namespace Chaqum.Control.Requests;
 /// repeats. Two snapshots can be compared with chaqumctl diff.</summary>
 public sealed class SnapshotRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "snapshot";
+    public string Name => ControlVerbs.Snapshot.Name;
 
     public void Handle(ControlCall call)
     {
         var s = services.Scheduler;
-        // Everything is taken now, on the loop; the jobs' JSON is built off it.
+        // Everything is taken now, on the loop; the jobs' JSON is written off it.
         var takenAt = JobView.Time(DateTimeOffset.Now);
         bool stopping = s.Stopping;
         var groups = GroupsRequest.List(services);
         var repeats = RepeatsRequest.List(services);
         var jobs = JobView.ListOf(s.Jobs.OrderBy(j => j.Number), services);
+        // A Snapshot, written as it is made.
         call.ReplyStreamed(w =>
         {
             w.WriteStartObject();
@@ -27,9 +29,9 @@ public sealed class SnapshotRequest(ControlServices services) : IControlRequest
             w.WritePropertyName("jobs");
             jobs(w);
             w.WritePropertyName("groups");
-            groups.WriteTo(w);
+            JsonSerializer.Serialize(w, groups, ControlJson.Default.IReadOnlyListGroupInfo);
             w.WritePropertyName("repeats");
-            repeats.WriteTo(w);
+            JsonSerializer.Serialize(w, repeats, ControlJson.Default.IReadOnlyListRepeatInfo);
             w.WriteEndObject();
         });
     }

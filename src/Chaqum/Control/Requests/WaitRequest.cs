@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Chaqum.Control.Messages;
 using Chaqum.EventLoop;
 using Chaqum.Scheduling;
 
@@ -8,12 +8,14 @@ namespace Chaqum.Control.Requests;
 /// state and status. Unlike the job protocol's wait, it consumes no result.</summary>
 public sealed class WaitRequest(ControlServices services) : IControlRequest
 {
-    public string Name => "wait";
+    public string Name => ControlVerbs.Wait.Name;
 
     public void Handle(ControlCall call)
     {
-        var jobs = call.Request.Texts("ids").Select(services.Scheduler.Find).Where(j => j is not null).Select(j => j!).ToList();
-        double timeout = call.Request.Number("timeout") ?? 30;
+        var args = call.ArgsOf(ControlVerbs.Wait);
+        var jobs = (args.Ids ?? new List<string>()).Select(services.Scheduler.Find).Where(j => j is not null).Select(j => j!).ToList();
+        double timeout = args.Timeout ?? 30;
+        if (!double.IsFinite(timeout)) throw new ControlException("wait: 'timeout' must be a number of seconds");
         ITimerHandle? timer = null;
         Action<Job>? watcher = null;
         void Answer()
@@ -21,20 +23,14 @@ public sealed class WaitRequest(ControlServices services) : IControlRequest
             if (call.Finished) return;
             timer?.Cancel();
             foreach (var j in jobs) j.RemoveFinishWatcher(watcher!);
-            call.Reply(new JsonObject
-            {
-                ["jobs"] = new JsonArray(jobs.Select(j => (JsonNode?)new JsonObject
-                {
-                    ["id"] = j.Id,
-                    ["state"] = JobView.State(j),
-                    ["status"] = j.State.IsFinished() ? j.Status.Wire : "T",
-                }).ToArray()),
-            });
+            call.Reply(ControlVerbs.Wait, new WaitResult(jobs
+                .Select(j => new WaitedJob(j.Id, JobView.State(j), j.State.IsFinished() ? j.Status.Wire : "T")).ToList()));
         }
         watcher = _ => { if (jobs.All(j => j.State.IsFinished())) Answer(); };
         if (jobs.All(j => j.State.IsFinished())) { Answer(); return; }
         foreach (var j in jobs) j.OnFinished(watcher);
-        timer = services.Timers.After(TimeSpan.FromSeconds(Math.Max(0, timeout)), Answer);
+        // Beyond a day, a waiting client is better served by waiting again.
+        timer = services.Timers.After(TimeSpan.FromSeconds(Math.Clamp(timeout, 0, 86400)), Answer);
         call.OnCancel(() =>
         {
             timer.Cancel();

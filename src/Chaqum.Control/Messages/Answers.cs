@@ -1,0 +1,174 @@
+using System.Text.Json.Serialization;
+
+namespace Chaqum.Control.Messages;
+
+// The results of the requests, and the events of streaming ones. Times are strings in
+// ControlProtocol.TimeFormat; durations are seconds. A member with nothing to say is
+// null on the wire, not missing (except the few of show marked otherwise).
+
+public sealed record HelloResult
+{
+    public string Version { get; init; } = "";
+    public int Protocol { get; init; }
+    public string Tree { get; init; } = "";
+    public int Pid { get; init; }
+    public string StateDir { get; init; } = "";
+    public string Socket { get; init; } = "";
+    public string? StartedAt { get; init; }
+    public bool Stopping { get; init; }
+}
+
+/// <summary>A job as ps, tree and snapshot show it.</summary>
+public record JobInfo
+{
+    public string Id { get; init; } = "";
+    public string Script { get; init; } = "";
+    public IReadOnlyList<string> Args { get; init; } = [];
+    /// <summary>pending, queued, starting, running, paused, stopped, retrying, done, cancelled.</summary>
+    public string State { get; init; } = "";
+    public string? Group { get; init; }
+    public string? Parent { get; init; }
+    public int? Pid { get; init; }
+    public string? EnqueuedAt { get; init; }
+    public string? StartedAt { get; init; }
+    public string? EndedAt { get; init; }
+    public double? RuntimeSeconds { get; init; }
+    public double? UsualSeconds { get; init; }
+    public bool LongerThanUsual { get; init; }
+    public int Attempt { get; init; }
+    public int? Slot { get; init; }
+    public int Priority { get; init; }
+    public string? Status { get; init; }
+    public string? Outcome { get; init; }
+    public string? Repeat { get; init; }
+}
+
+public sealed record JobRef(string Id, string State);
+
+/// <summary>A job as show describes it: its ps view and more.</summary>
+public sealed record JobDetails : JobInfo
+{
+    // After the members of JobInfo, as show has always listed them.
+    public JobDetails(JobInfo info) : base(info) { }
+
+    [JsonConstructor]
+    public JobDetails() { }
+
+    [JsonPropertyOrder(1)] public string Command { get; init; } = "";
+    [JsonPropertyOrder(1)] public string Path { get; init; } = "";
+    [JsonPropertyOrder(1)] public IReadOnlyList<string> Parents { get; init; } = [];
+    [JsonPropertyOrder(1)] public IReadOnlyList<JobRef> Children { get; init; } = [];
+    [JsonPropertyOrder(1)] public IReadOnlyList<string> WaitedOnBy { get; init; } = [];
+    [JsonPropertyOrder(1)] public IReadOnlyList<string> Dependents { get; init; } = [];
+    [JsonPropertyOrder(1)] public double? TimeoutSeconds { get; init; }
+    [JsonPropertyOrder(1)] public int Retries { get; init; }
+    [JsonPropertyOrder(1)] public string? Key { get; init; }
+    [JsonPropertyOrder(1)] public string? EndReason { get; init; }
+    /// <summary>Running only.</summary>
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? Processes { get; init; }
+    /// <summary>Running: so far; ended: the last attempt's user + system.</summary>
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? CpuSeconds { get; init; }
+    /// <summary>Running only.</summary>
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? RssBytes { get; init; }
+    /// <summary>Ended only.</summary>
+    [JsonPropertyOrder(1)][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? MaxRssBytes { get; init; }
+    [JsonPropertyOrder(1)] public int UsualRuns { get; init; }
+    [JsonPropertyOrder(1)][JsonPropertyName("usual_p95_seconds")] public double? UsualP95Seconds { get; init; }
+    [JsonPropertyOrder(1)] public IReadOnlyList<LogLine> Output { get; init; } = [];
+}
+
+public sealed record JobsResult(IReadOnlyList<JobInfo> Jobs);
+public sealed record ShowResult(JobDetails Job);
+
+/// <summary>One line of a job's output.</summary>
+public sealed record LogLine(string? Time, string Stream, string Level, string Text);
+
+/// <summary>What log and enqueue-with-follow send before their answer. One member is set:
+/// a line of output; the job that was enqueued (with its state); or how many lines this
+/// reader missed because it fell behind (they were dropped, oldest first).</summary>
+public sealed record ControlEvent
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public LogLine? Line { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Enqueued { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? State { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? Skipped { get; init; }
+}
+
+/// <summary>The answer of log (and of enqueue with follow): the job's state and status,
+/// all null for a job the daemon no longer holds.</summary>
+public sealed record LogEnd
+{
+    public string? Id { get; init; }
+    public string? State { get; init; }
+    public string? Status { get; init; }
+    public int? ExitCode { get; init; }
+    public int? Signal { get; init; }
+}
+
+public sealed record Killed(string Id, string Was, string State);
+public sealed record KillResult(IReadOnlyList<Killed> Killed, string Signal);
+
+public sealed record WaitedJob(string Id, string State, string Status);
+public sealed record WaitResult(IReadOnlyList<WaitedJob> Jobs);
+
+/// <summary>For a job: job and state; for a group: group and paused.</summary>
+public sealed record PauseResult
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Job { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? State { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Group { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public bool? Paused { get; init; }
+}
+
+public sealed record ReniceResult(string Id, int Nice);
+public sealed record PrioResult(string Id, int Priority);
+public sealed record EnqueueResult(string Id, string State);
+
+public sealed record GroupInfo
+{
+    /// <summary>null for the default group (jobs enqueued without -g).</summary>
+    public string? Name { get; init; }
+    public int MaxProcs { get; init; }
+    public int Running { get; init; }
+    public int Queued { get; init; }
+    public bool Paused { get; init; }
+    public string? Barriers { get; init; }
+    public double? MaxCpu { get; init; }
+    public double? MaxLoad { get; init; }
+    public long? MinMemory { get; init; }
+    public double? MaxPressure { get; init; }
+    public string? HeldBy { get; init; }
+}
+
+public sealed record GroupsResult(IReadOnlyList<GroupInfo> Groups);
+
+public sealed record RepeatInfo
+{
+    public string Id { get; init; } = "";
+    public string Script { get; init; } = "";
+    public IReadOnlyList<string> Args { get; init; } = [];
+    public string Schedule { get; init; } = "";
+    public string? Group { get; init; }
+    public bool Overlap { get; init; }
+    public string? Owner { get; init; }
+    public string? NextAt { get; init; }
+    public string? LastFiredAt { get; init; }
+    public string? LastJob { get; init; }
+    public string? LastState { get; init; }
+    public string? LastStatus { get; init; }
+    public long Fired { get; init; }
+    public long Skipped { get; init; }
+}
+
+public sealed record RepeatsResult(IReadOnlyList<RepeatInfo> Repeats);
+
+public sealed record Snapshot
+{
+    public string? TakenAt { get; init; }
+    public string Tree { get; init; } = "";
+    public int DaemonPid { get; init; }
+    public bool Stopping { get; init; }
+    public IReadOnlyList<JobInfo> Jobs { get; init; } = [];
+    public IReadOnlyList<GroupInfo> Groups { get; init; } = [];
+    public IReadOnlyList<RepeatInfo> Repeats { get; init; } = [];
+}

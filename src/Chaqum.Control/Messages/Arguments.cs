@@ -1,0 +1,67 @@
+namespace Chaqum.Control.Messages;
+
+// The arguments of each request. Every member may be left out; the daemon says which it
+// needs. Lists are arrays of strings (a null inside one is refused by the daemon).
+
+public sealed record NoArgs;
+
+public sealed record PsArgs
+{
+    public bool All { get; init; }
+    public string? Group { get; init; }
+}
+
+public sealed record ShowArgs
+{
+    public string? Id { get; init; }
+    public int? Lines { get; init; }
+}
+
+public sealed record LogArgs
+{
+    public string? Id { get; init; }
+    /// <summary>The last N lines; -1 (the default) for all.</summary>
+    public int? Lines { get; init; }
+    public bool Follow { get; init; }
+}
+
+public sealed record KillArgs
+{
+    public List<string>? Ids { get; init; }
+    /// <summary>A name with or without SIG, or a number; TERM by default.</summary>
+    public string? Signal { get; init; }
+}
+
+public sealed record WaitArgs
+{
+    public List<string>? Ids { get; init; }
+    /// <summary>Seconds; 30 by default.</summary>
+    public double? Timeout { get; init; }
+}
+
+public sealed record PauseArgs
+{
+    public string? Target { get; init; }
+    /// <summary>TARGET is a group even if a job has that id.</summary>
+    public bool Group { get; init; }
+}
+
+public sealed record ReniceArgs
+{
+    public string? Id { get; init; }
+    public int? Nice { get; init; }
+}
+
+public sealed record PrioArgs
+{
+    public string? Id { get; init; }
+    public int? Priority { get; init; }
+}
+
+public sealed record EnqueueArgs
+{
+    /// <summary>The words of a protocol enqueue: ["-g", "convert", "--", "convert", "a.png"].</summary>
+    public List<string>? Words { get; init; }
+    /// <summary>Stream the job's output (log events) and answer when it ends, as log -f.</summary>
+    public bool Follow { get; init; }
+}
