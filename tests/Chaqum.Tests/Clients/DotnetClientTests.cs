@@ -515,7 +515,7 @@ public partial class DotnetClientFdTests
         using var p = Process.Start(info)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(60)))
+        if (!p.WaitForExit(Deadline.Seconds(60)))
         {
             p.Kill(true);
             Assert.Fail("Connect hung with fds 3 and 4 on /dev/null");

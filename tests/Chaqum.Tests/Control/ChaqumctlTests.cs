@@ -64,7 +64,7 @@ public class ChaqumctlTests
         string slow = tree.Read("slow.id").Trim()[5..];
         Poll.Until(() => Job(tree, slow)?["longer_than_usual"]?.GetValue<bool>() == true, "ps to flag the slow run LONGER");
         var job = Job(tree, slow)!;
-        Assert.That(job["usual_seconds"]!.GetValue<double>(), Is.GreaterThan(0).And.LessThan(5));
+        Assert.That(job["usual_seconds"]!.GetValue<double>(), Is.GreaterThan(0).And.LessThan(60), "the quick runs' median, below the slow run's 60 s");
         Assert.That(Ctl.Run(tree, "ps").Out, Does.Match(slow + @"\s+running.*LONGER"));
 
         var show = Ctl.Run(tree, "show", slow);
@@ -343,9 +343,10 @@ public class ChaqumctlTests
         File.WriteAllText(tree.PathOf("stop"), "");
     }
 
-    [Test]
+    [Test, UsesNobody]
     public void Another_uid_is_refused_by_file_permissions_and_by_peer_credentials()
     {
+        Root.Require("setpriv runs chaqumctl as another uid");
         using var tree = new TempTree();
         var socket = Path.Combine(tree.StateDir + "-run", "ctl.sock");
         tree.Script("init", "while [ ! -e stop ]; do sleep 0.05; done\n");

@@ -13,7 +13,7 @@ namespace Chaqum.Tests.Hardening;
 /// written in batches a tenth of a second apart (see docs/reliability.md). The lead's
 /// RecoveryTests cover what is killed and what is kept; this is about many crashes in a row.
 /// </summary>
-[TestFixture, CancelAfter(300_000), NonParallelizable]
+[TestFixture, CancelAfter(300_000), Heavy]
 public class CrashTests
 {
     private const int Crashes = 5;
