@@ -14,7 +14,7 @@ namespace Chaqum.Tests.Clients;
 /// </summary>
 internal sealed class FakeDaemon : IDisposable
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Bound = Deadline.Seconds(20);
     private readonly AnonymousPipeServerStream _commands = new(PipeDirection.In);
     private readonly AnonymousPipeServerStream _replies = new(PipeDirection.Out);
 
@@ -80,7 +80,7 @@ internal sealed class FakeDaemon : IDisposable
 [TestFixture, CancelAfter(120_000)]
 public class DotnetClientTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Bound = Deadline.Seconds(20);
 
     [Test]
     public async Task Enqueue_sends_every_option_and_returns_the_job()

@@ -327,8 +327,11 @@ public class ChaqumctlTests
         var ctl = $"dotnet exec {Ctl.Dll}";
         tree.Script("work", "sleep \"$1\"\n");
         // Quick runs give "review" a usual runtime of a few milliseconds; the real review
-        // then runs far longer than that, like a scheduled review under load.
-        tree.Script("review", $"[ \"$1\" = quick ] && exit 0\nsleep 1\n{ctl} killlist --yes\necho \"killlist exit $?\"\n");
+        // then runs far longer than that, like a scheduled review under load. It waits
+        // until ps flags the long work LONGER, however long the machine takes to get there.
+        tree.Script("review", $"[ \"$1\" = quick ] && exit 0\n" +
+            $"until {ctl} ps | grep \"^$(cat work.id) .*LONGER\" >/dev/null; do sleep 0.1; done\n" +
+            $"{ctl} killlist --yes\necho \"killlist exit $?\"\n");
         using var d = Start(tree, """
             for s in 'work 0.05' 'review quick' 'review quick'; do cmd "enqueue -- $s"; cmd "wait -- $(word 2)"; done
             cmd 'enqueue -- work 60'; echo "$(word 2)" > work.id

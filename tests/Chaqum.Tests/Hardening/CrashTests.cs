@@ -65,6 +65,9 @@ public class CrashTests
                     Assert.That(d.WaitForExit(), Is.EqualTo(0));
                     break;
                 }
+                // A busy run first (the history exists, whatever the machine's pace), then a
+                // random crash point in it.
+                Poll.Until(() => File.Exists(Path.Combine(tree.StateDir, "history.sqlite")), "the history to be written");
                 Thread.Sleep(500 + random.Next(2000));
                 var killedAt = DateTime.Now.TimeOfDay;
                 d.Signal(9);
