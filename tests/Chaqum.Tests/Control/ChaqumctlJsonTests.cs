@@ -25,7 +25,7 @@ public class ChaqumctlJsonTests
         tree.Script("ok", "echo fine\n");
         tree.Script("bad", "echo broken >&2\nexit 2\n");
         tree.Script("tick", "exit 0\n");
-        tree.Script("sleeper", "echo zzz\nsleep 60\n");
+        tree.Script("sleeper", "echo zzz\nsleep 3600\n");
         using var d = Ctl.Daemon(tree, """
             cmd 'group -m 2 -l 5000 -- g'
             cmd "repeat -c '0 7 * * *' -g g -- tick"

@@ -95,7 +95,7 @@ public class ServiceTests
     public void A_second_daemon_on_the_same_tree_is_refused_naming_the_first()
     {
         using var tree = new TempTree();
-        tree.Script("init", "touch \"$CHAQUM_TREE/started\"; sleep 60\n");
+        tree.Script("init", "touch \"$CHAQUM_TREE/started\"; sleep 3600\n");
         using var first = DaemonProcess.Start(tree);
         Poll.Until(() => tree.Exists("started"), "the first daemon's init runs");
         using var second = DaemonProcess.Start(tree);
