@@ -14,7 +14,7 @@ namespace Chaqum.Tests.Clients;
 /// </summary>
 internal sealed class FakeDaemon : IDisposable
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Bound = Deadline.Seconds(20);
     private readonly AnonymousPipeServerStream _commands = new(PipeDirection.In);
     private readonly AnonymousPipeServerStream _replies = new(PipeDirection.Out);
 
@@ -80,7 +80,7 @@ internal sealed class FakeDaemon : IDisposable
 [TestFixture, CancelAfter(120_000)]
 public class DotnetClientTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Bound = Deadline.Seconds(20);
 
     [Test]
     public async Task Enqueue_sends_every_option_and_returns_the_job()
@@ -515,7 +515,7 @@ public partial class DotnetClientFdTests
         using var p = Process.Start(info)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(60)))
+        if (!p.WaitForExit(Deadline.Seconds(60)))
         {
             p.Kill(true);
             Assert.Fail("Connect hung with fds 3 and 4 on /dev/null");

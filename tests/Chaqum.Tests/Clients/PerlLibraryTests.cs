@@ -39,7 +39,7 @@ public class PerlLibraryTests
         using var prove = Process.Start(info)!;
         var stdout = prove.StandardOutput.ReadToEndAsync();
         var stderr = prove.StandardError.ReadToEndAsync();
-        if (!prove.WaitForExit(TimeSpan.FromSeconds(90)))
+        if (!prove.WaitForExit(Deadline.Seconds(90)))
         {
             prove.Kill(true);
             Assert.Fail("prove did not finish within 90 s");

@@ -44,7 +44,7 @@ public class PythonLibraryTests
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(90)))
+        if (!p.WaitForExit(Deadline.Seconds(90)))
         {
             p.Kill(true);
             Assert.Fail("the unittest suite did not finish within 90 s");
@@ -104,7 +104,7 @@ public class PythonLibraryTests
             os.rmdir(mark)
             """));
         tree.Script("rec", "printf '%s ' \"$1\" >> order\n");
-        tree.Script("blocker", Python("import chaqum\nchaqum.receive(timeout=30)"));
+        tree.Script("blocker", Python("import chaqum\nchaqum.receive(timeout=600)"));
         tree.Script("init", Python("""
             import chaqum
             pool = [chaqum.enqueue("worker", group="pool", max_procs=2, min_mem="1K") for _ in range(6)]
@@ -118,14 +118,14 @@ public class PythonLibraryTests
             blocker.send("go")
             print("line", [str(s) for s in chaqum.wait(blocker, low, high, last).values()])
 
-            a = chaqum.enqueue("sleeper", 5, key="only-one")
-            b = chaqum.enqueue("sleeper", 5, key="only-one")
+            a = chaqum.enqueue("sleeper", 600, key="only-one")
+            b = chaqum.enqueue("sleeper", 600, key="only-one")
             print("key", a == b, a.kill())
             print("timeout", chaqum.enqueue("sleeper", timeout=0.2).wait())
             print("retries", chaqum.enqueue("exiter", 1, retries=1).wait())
             """));
         using var d = DaemonProcess.Start(tree);
-        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(60)), Is.EqualTo(0));
+        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0));
         Assert.That(d.Output("init"), Is.EqualTo(new[]
         {
             "pool ['exit 0']",
@@ -182,9 +182,9 @@ public class PythonLibraryTests
         tree.Script("child", Python("""
             import chaqum
             parent = chaqum.identity().parent
-            parent.send(chaqum.receive(timeout=10))
-            parent.send(chaqum.receive_text(timeout=10).upper())
-            obj = chaqum.receive_json(timeout=10)
+            parent.send(chaqum.receive(timeout=600))
+            parent.send(chaqum.receive_text(timeout=600).upper())
+            obj = chaqum.receive_json(timeout=600)
             obj["seen by"] = chaqum.identity().id
             parent.send_json(obj)
             """));
@@ -197,12 +197,12 @@ public class PythonLibraryTests
             child = chaqum.enqueue("child")
             raw = bytes(range(256))
             first = child.send(raw)
-            print("delivered", first.wait_received(timeout=10))
-            print("bytes", chaqum.receive(timeout=10) == raw)
+            print("delivered", first.wait_received(timeout=600))
+            print("bytes", chaqum.receive(timeout=600) == raw)
             child.send("grüße\nzeile")
-            print("text", chaqum.receive_text(timeout=10))
+            print("text", chaqum.receive_text(timeout=600))
             chaqum.send_json(child, {"n": [1, None, True], "s": "ü"})
-            echoed = chaqum.receive_json(timeout=10)
+            echoed = chaqum.receive_json(timeout=600)
             print("json", echoed["n"], echoed["s"], echoed["seen by"] == child.id)
             print("child", child.wait())
             try:
@@ -250,7 +250,7 @@ public class PythonLibraryTests
             print("still talking", chaqum.wait() == {})
             """));
         using var d = DaemonProcess.Start(tree);
-        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(60)), Is.EqualTo(0));
+        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0));
         Assert.That(d.Output("init"), Is.EqualTo(new[] { "threads ok", "still talking True" }), d.Log);
     }
 
@@ -311,7 +311,7 @@ public class PythonLibraryTests
             log.info("entry", "starting")
             log.error("entry", "error", sep=":")
             workers = [enqueue("worker", i, group="pool", max_jobs=2) for i in range(6)]
-            for job, status in waitjobs(*workers, timeout=60):
+            for job, status in waitjobs(*workers, timeout=600):
                 print("worker", status.timeout, status.done, status.exitcode)
 
             sleeper = enqueue("sleeper")
@@ -330,7 +330,7 @@ public class PythonLibraryTests
             os._exit(0)
             """));
         using var d = DaemonProcess.Start(tree, Array.Empty<string>(), null, new[] { "-e", "entry" });
-        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(60)), Is.EqualTo(0));
+        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0));
         var output = d.Output("entry");
         Assert.That(output.Take(6), Has.All.EqualTo("worker False True 0"), d.Log);
         Assert.That(output.Skip(6).Take(3), Is.EqualTo(new[]
@@ -353,20 +353,20 @@ public class PythonLibraryTests
         using var tree = Tree();
         tree.Script("recv", Python("""
             from chaqum.lib import *
-            obj = recvjson(timeout=10)
+            obj = recvjson(timeout=600)
             parent.sendjson({"got": obj, "parent": parent.ident})
-            parent.sendmsg(recvmsg(timeout=10))
+            parent.sendmsg(recvmsg(timeout=600))
             """));
         tree.Script("entry", Python("""
             from chaqum.lib import *
             print("timeout", recvmsg(timeout=0.1), recvjson(timeout=0))
             job = enqueue("recv", forget=True)
             msg = job.sendjson({"hello": "wörld", "newline": "\n"})
-            print("waitrecv", msg.waitrecv(timeout=10))
-            print("echo", recvjson(timeout=10))
+            print("waitrecv", msg.waitrecv(timeout=600))
+            print("echo", recvjson(timeout=600))
             raw = job.sendmsg(b"\x00\xff\n")
-            print("delivered", [(type(m).__name__, m == raw, ok) for m, ok in waitrecv(raw, timeout=10)])
-            print("raw", recvmsg(timeout=10))
+            print("delivered", [(type(m).__name__, m == raw, ok) for m, ok in waitrecv(raw, timeout=600)])
+            print("raw", recvmsg(timeout=600))
             """));
         using var d = DaemonProcess.Start(tree, Array.Empty<string>(), null, new[] { "-e", "entry" });
         Assert.That(d.WaitForExit(), Is.EqualTo(0));

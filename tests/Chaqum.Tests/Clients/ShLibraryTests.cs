@@ -27,7 +27,7 @@ public class ShLibraryTests
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(60)))
+        if (!p.WaitForExit(Deadline.Seconds(60)))
         {
             p.Kill(true);
             Assert.Fail($"{info.FileName} did not finish within 60 s; stdout so far: {stdout}");

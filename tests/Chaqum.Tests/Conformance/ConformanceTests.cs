@@ -111,7 +111,7 @@ public class ConformanceTests
         p.StandardInput.Close();
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
+        if (!p.WaitForExit(Deadline.Seconds(30)))
         {
             p.Kill(true);
             Assert.Fail($"{language}: the library hung outside a job");

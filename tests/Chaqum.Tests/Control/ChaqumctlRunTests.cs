@@ -15,7 +15,7 @@ public class ChaqumctlRunTests
     public void Run_exits_128_plus_the_signal_when_killed_or_timed_out_and_125_when_the_job_never_ran()
     {
         using var tree = new TempTree();
-        tree.Script("slow", "echo started\nsleep 60\n");
+        tree.Script("slow", "echo started\nsleep 3600\n");
         tree.Script("fails", "exit 4\n");
         using var d = Ctl.Daemon(tree, "");
 
@@ -31,7 +31,7 @@ public class ChaqumctlRunTests
             Assert.That(id, Is.Not.Empty, announce);
             Assert.That(run.StandardOutput.ReadLine(), Is.EqualTo("started"));
             Assert.That(Ctl.Run(tree, "kill", "-s", "USR2", id).Exit, Is.EqualTo(0));
-            Assert.That(run.WaitForExit(20_000), Is.True, "run ends with its job");
+            Assert.That(run.WaitForExit(Deadline.Seconds(20)), Is.True, "run ends with its job");
             Assert.That(run.ExitCode, Is.EqualTo(128 + 12));
         }
 
@@ -50,7 +50,7 @@ public class ChaqumctlRunTests
     public void Ctrl_C_detaches_from_run_and_the_job_keeps_running()
     {
         using var tree = new TempTree();
-        tree.Script("slow", "echo started\nsleep 60\n");
+        tree.Script("slow", "echo started\nsleep 3600\n");
         using var d = Ctl.Daemon(tree, "");
 
         // SIGINT at its default disposition, whatever the test runner inherited.
@@ -62,7 +62,7 @@ public class ChaqumctlRunTests
         int pid = Ctl.Job(tree, id)!["pid"]!.GetValue<int>();
 
         Assert.That(Support.Native.kill(run.Id, 2), Is.EqualTo(0));
-        Assert.That(run.WaitForExit(20_000), Is.True, "Ctrl-C ends chaqumctl run");
+        Assert.That(run.WaitForExit(Deadline.Seconds(20)), Is.True, "Ctrl-C ends chaqumctl run");
         Assert.That(run.ExitCode, Is.EqualTo(130));
         var said = run.StandardError.ReadToEnd();
         Assert.That(said, Does.Contain($"detached; {id} goes on"));
@@ -102,7 +102,7 @@ public class ChaqumctlRunTests
     public void Killing_a_queued_job_cancels_it_and_the_history_says_so()
     {
         using var tree = new TempTree();
-        tree.Script("work", "sleep 60\n");
+        tree.Script("work", "sleep 3600\n");
         using var d = Ctl.Daemon(tree, "cmd 'group -m 1 -- g'");
         Assert.That(Ctl.Run(tree, "pause", "g").Exit, Is.EqualTo(0));
         var id = Ctl.Run(tree, "enqueue", "-g", "g", "--", "work").Out.Trim();

@@ -29,7 +29,7 @@ public class ControlSocketStartTests
             // Spin rather than sleep: the window this guards against is microseconds wide.
             while (!File.Exists(d.SocketPath))
             {
-                Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "the control socket never appeared:\n" + d.Log);
+                Assert.That(sw.Elapsed, Is.LessThan(Deadline.Seconds(60)), "the control socket never appeared:\n" + d.Log);
                 Assert.That(d.HasExited, Is.False, "the daemon exited:\n" + d.Log);
                 Thread.Yield();
             }

@@ -40,7 +40,7 @@ public static class Ctl
         using var p = Start(args, env, prefix);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var limit = Deadline.Scale(timeout ?? TimeSpan.FromSeconds(60));
         if (!p.WaitForExit(limit))
         {
             p.Kill(true);

@@ -7,8 +7,9 @@ public class LifetimeTests
     public void Daemon_exits_when_the_entry_job_and_everything_it_enqueued_are_done()
     {
         using var tree = new TempTree();
-        tree.Script("late", "sleep 1\necho late-done\n");
-        tree.Script("init", Sh.Script("cmd 'enqueue -- late'\necho init-done"));
+        // late outlives init for sure: it ends only once init is gone (reaped by the daemon).
+        tree.Script("late", "while kill -0 \"$(cat init.pid)\" 2>/dev/null; do sleep 0.05; done\necho late-done\n");
+        tree.Script("init", Sh.Script("echo $$ > init.pid\ncmd 'enqueue -- late'\necho init-done"));
         using var d = DaemonProcess.Start(tree);
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
         var log = d.Log;
@@ -33,7 +34,7 @@ public class LifetimeTests
     {
         using var tree = new TempTree();
         tree.Script("leaver", "sleep 300 &\necho $! > stray.pid\nexit 5\n");
-        tree.Script("init", Sh.Script("cmd 'enqueue -- leaver'\ncmd \"wait -t 60 -- $(word 2)\""));
+        tree.Script("init", Sh.Script("cmd 'enqueue -- leaver'\ncmd \"wait -- $(word 2)\""));
         using var d = DaemonProcess.Start(tree);
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
         Assert.That(d.Output("init")[1], Does.Match(@"^reply: S leaver/\d+ 5$"));

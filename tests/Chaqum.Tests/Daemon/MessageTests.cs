@@ -8,7 +8,7 @@ public class MessageTests
     {
         using var tree = new TempTree();
         tree.Script("child", Sh.Script("""
-            printf 'recvmsg -t 10\n' >&3
+            printf 'recvmsg -t 600\n' >&3
             IFS= read -r header <&4
             len=${header#S }
             body=$(head -c "$len" <&4); head -c 1 <&4 >/dev/null
@@ -22,8 +22,8 @@ public class MessageTests
             msg='hello child'
             printf 'sendmsg -- %s %d\n%s\n' "$c" "${#msg}" "$msg" >&3
             IFS= read -r REPLY <&4; echo "sent: $REPLY"; m=$(word 2)
-            cmd "waitrecv -t 10 -- $m"
-            printf 'recvmsg -t 10\n' >&3
+            cmd "waitrecv -t 600 -- $m"
+            printf 'recvmsg -t 600\n' >&3
             IFS= read -r header <&4
             body=$(head -c "${header#S }" <&4); head -c 1 <&4 >/dev/null
             echo "init got [$body]"

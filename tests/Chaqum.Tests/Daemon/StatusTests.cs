@@ -62,7 +62,7 @@ public class StatusTests
             cmd 'enqueue -F -- job'; f=$(word 2)
             cmd "wait -- $a"
             cmd "wait -- $a"
-            i=0; while [ $i -lt 200 ]; do cmd "wait -t 0 -- $f" >/dev/null; [ "$REPLY" = S ] && break; echo "saw: $REPLY"; sleep 0.05; i=$((i+1)); done
+            while :; do cmd "wait -t 0 -- $f" >/dev/null; [ "$REPLY" = S ] && break; echo "saw: $REPLY"; sleep 0.05; done
             echo "forgotten: $REPLY"
             cmd 'wait -- nosuch/1 another'
             cmd 'waitjobs -- '

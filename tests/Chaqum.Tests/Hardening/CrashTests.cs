@@ -13,7 +13,7 @@ namespace Chaqum.Tests.Hardening;
 /// written in batches a tenth of a second apart (see docs/reliability.md). The lead's
 /// RecoveryTests cover what is killed and what is kept; this is about many crashes in a row.
 /// </summary>
-[TestFixture, CancelAfter(300_000), NonParallelizable]
+[TestFixture, CancelAfter(300_000), Heavy]
 public class CrashTests
 {
     private const int Crashes = 5;
@@ -65,6 +65,9 @@ public class CrashTests
                     Assert.That(d.WaitForExit(), Is.EqualTo(0));
                     break;
                 }
+                // A busy run first (the history exists, whatever the machine's pace), then a
+                // random crash point in it.
+                Poll.Until(() => File.Exists(Path.Combine(tree.StateDir, "history.sqlite")), "the history to be written");
                 Thread.Sleep(500 + random.Next(2000));
                 var killedAt = DateTime.Now.TimeOfDay;
                 d.Signal(9);

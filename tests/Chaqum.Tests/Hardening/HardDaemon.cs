@@ -103,8 +103,11 @@ public sealed class HardDaemon : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public int WaitForExit(TimeSpan timeout)
+    /// <summary>Waits for the daemon to exit; the timeout is a quiet machine's, scaled by
+    /// <see cref="Deadline"/>.</summary>
+    public int WaitForExit(TimeSpan quiet)
     {
+        var timeout = Deadline.Scale(quiet);
         if (!_process.WaitForExit(timeout))
             Assert.Fail($"daemon did not exit within {timeout.TotalSeconds}s. Log tail:\n{Tail(40)}");
         return _process.ExitCode;
@@ -147,14 +150,14 @@ public sealed class HardDaemon : IDisposable
 
     /// <summary>A "hello" over the control socket: answered on the daemon's event loop, so
     /// its round trip says how long the loop takes to get to a new request.</summary>
-    /// <exception cref="SocketException">Not answered within 30 s (a hang, not slowness).</exception>
+    /// <exception cref="SocketException">Not answered within 30 s, scaled (a hang, not slowness).</exception>
     public TimeSpan Hello()
     {
         var sw = Stopwatch.StartNew();
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
         {
-            ReceiveTimeout = 30_000,
-            SendTimeout = 30_000,
+            ReceiveTimeout = (int)Deadline.Seconds(30).TotalMilliseconds,
+            SendTimeout = (int)Deadline.Seconds(30).TotalMilliseconds,
         };
         socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
         socket.Send("{\"v\":1,\"id\":1,\"cmd\":\"hello\",\"args\":{}}\n"u8);

@@ -14,7 +14,7 @@ namespace Chaqum.Tests.Hardening;
 /// HARDENING_JOBS / HARDENING_COMMANDS) make them larger for the runs in
 /// docs/reliability.md. The figures are printed as "FIGURES ..." lines.
 /// </summary>
-[TestFixture, CancelAfter(600_000), NonParallelizable]
+[TestFixture, CancelAfter(600_000), Heavy]
 public class LoadTests
 {
     private static int Env(string name, int fallback) =>
@@ -183,16 +183,34 @@ public class LoadTests
         using var d = HardDaemon.Start(tree);
         using var watch = new Watch(d);
         d.WaitForLine(@"init\[out\] reply: S bin/loadjob/\d+ 0$", TimeSpan.FromMinutes(3));
-        // The deaf job has long filled both pipes; the daemon holds one pending reply and
-        // reads no more from it. Its memory must not grow while the job keeps trying.
+        // The deaf job fills both pipes; the daemon holds one pending reply and reads no
+        // more from it. Its memory must not grow while the job keeps trying: measured from
+        // now until the job is seen blocked in its write (it never sleeps otherwise), that
+        // is until the daemon has stopped taking its commands.
         long before = d.RssKiB();
-        Thread.Sleep(2000);
+        int deafPid = 0;
+        Poll.Until(() => (deafPid = ProcessCleanup.Living(tree.Root).FirstOrDefault(IsDeaf)) != 0, "the deaf job's pid");
+        Poll.Until(() => Enumerable.Range(0, 5).All(_ => { Thread.Sleep(20); return ProcState(deafPid) == 'S'; }),
+            "the deaf job to block in its write, five looks in a row");
         long after = d.RssKiB();
         File.WriteAllText(tree.PathOf("gate"), "");
         Assert.That(d.WaitForExit(TimeSpan.FromMinutes(1)), Is.EqualTo(0));
         Assert.That(d.Output("init").Last(), Does.Match(@"^reply: S bin/loadjob/\d+ -15$"));
         Assert.That(after - before, Is.LessThan(16 * 1024), $"RSS grew from {before} to {after} KiB while the job was deaf");
-        AssertQuietEnd(d, watch, $"deaf job: RSS {before / 1024} -> {after / 1024} MiB over 2 s, pinger done next to it");
+        AssertQuietEnd(d, watch, $"deaf job: RSS {before / 1024} -> {after / 1024} MiB until it blocked, pinger done next to it");
+    }
+
+    private static bool IsDeaf(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").EndsWith("loadjob\0deaf\0"); }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>The state letter of /proc/PID/stat (R running, S sleeping, ...).</summary>
+    private static char ProcState(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
     }
 
     [Test]

@@ -143,6 +143,8 @@ public class SecurityTests
             using var d = HardDaemon.Start(tree, new[] { "--log-file", Path.Combine(logDir, "chaqum.log") },
                 prefix: new[] { "sh", "-c", "umask 000; exec \"$@\"", "sh" }, socketPath: Path.Combine(runDir, "ctl.sock"));
             d.WaitForLine(@"init\[out\] ready");
+            // The history is written off the loop, in batches: wait for it, not for a moment.
+            Poll.Until(() => File.Exists(Path.Combine(tree.StateDir, "history.sqlite")), "the history to be written");
             // Everything exists now: state, history, output files, socket and its directory,
             // log file (its directory is ours).
             var created = new[] { tree.StateDir, logDir, runDir }

@@ -51,7 +51,7 @@ public sealed class Watch : IDisposable
     public string Finish(string what)
     {
         _stop = true;
-        _thread.Join(TimeSpan.FromSeconds(35));
+        _thread.Join(Deadline.Seconds(35));
         if (_failure is not null) Assert.Fail($"{what}: the control socket stopped answering: {_failure.Message}");
         double[] sorted;
         lock (_hellos) sorted = _hellos.OrderBy(x => x).ToArray();

@@ -135,7 +135,7 @@ public partial class InstallTests
         using var tree = new TempTree();
         tree.Script("init", """
             i=0
-            while [ ! -e "$CHAQUM_TREE/go" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+            while [ ! -e "$CHAQUM_TREE/go" ] && [ $i -lt 36000 ]; do sleep 0.1; i=$((i + 1)); done
             echo released
             """);
         using var daemon = Exec.Start(Bin("chaqum"), new[] { "--state-dir", tree.StateDir, "--grace", "2", tree.Root });
@@ -346,7 +346,7 @@ public partial class InstallTests
             p.StandardInput.Close();
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
-            var limit = timeout ?? TimeSpan.FromSeconds(60);
+            var limit = Deadline.Scale(timeout ?? TimeSpan.FromSeconds(60));
             if (!p.WaitForExit(limit))
             {
                 p.Kill(true);
@@ -386,8 +386,9 @@ public partial class InstallTests
                 get { lock (_output) return _output.ToString(); }
             }
 
-            public int WaitForExit(TimeSpan timeout)
+            public int WaitForExit(TimeSpan quiet)
             {
+                var timeout = Deadline.Scale(quiet);
                 if (!_process.WaitForExit(timeout)) Assert.Fail($"did not exit within {timeout.TotalSeconds}s:\n{Output}");
                 Task.WaitAll(new[] { _out, _err }, TimeSpan.FromSeconds(5));
                 return _process.ExitCode;

@@ -90,7 +90,7 @@ public class RecoveryTests
             var sw = System.Diagnostics.Stopwatch.StartNew();
             while (!tree.Exists("last"))
             {
-                Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "init never finished enqueueing:\n" + first.Log);
+                Assert.That(sw.Elapsed, Is.LessThan(Deadline.Seconds(60)), "init never finished enqueueing:\n" + first.Log);
                 Thread.Sleep(1);
             }
             first.Signal(9);

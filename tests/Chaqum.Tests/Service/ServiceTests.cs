@@ -20,7 +20,7 @@ public class ServiceTests
         tree.Script("job", "sleep 0.3\n");
         tree.Script("init", Sh.Script("""
             cmd 'enqueue -- job'; cmd 'enqueue -- job'
-            sleep 1.5
+            while [ ! -e pinged ]; do sleep 0.05; done
             cmd 'wait --'
             """));
         var socketPath = tree.Root + ".notify";
@@ -32,10 +32,13 @@ public class ServiceTests
         using (var d = DaemonProcess.Start(tree, Array.Empty<string>(), env))
         {
             var buffer = new byte[4096];
-            while (!d.HasExited || socket.Available > 0)
+            var token = TestContext.CurrentContext.CancellationToken;
+            while ((!d.HasExited || socket.Available > 0) && !token.IsCancellationRequested)
             {
                 try { messages.Add(Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer))); }
                 catch (SocketException) { }
+                // init runs until two watchdog pings came, however slowly the machine goes.
+                if (messages.Count(m => m == "WATCHDOG=1") >= 2 && !tree.Exists("pinged")) File.WriteAllText(tree.PathOf("pinged"), "");
             }
             Assert.That(d.WaitForExit(), Is.EqualTo(0));
         }
@@ -92,7 +95,7 @@ public class ServiceTests
     public void A_second_daemon_on_the_same_tree_is_refused_naming_the_first()
     {
         using var tree = new TempTree();
-        tree.Script("init", "touch \"$CHAQUM_TREE/started\"; sleep 60\n");
+        tree.Script("init", "touch \"$CHAQUM_TREE/started\"; sleep 3600\n");
         using var first = DaemonProcess.Start(tree);
         Poll.Until(() => tree.Exists("started"), "the first daemon's init runs");
         using var second = DaemonProcess.Start(tree);
@@ -144,7 +147,7 @@ public class ServiceTests
         finally { Directory.Delete(dir, true); }
     }
 
-    [Test]
+    [Test, UsesNobody]
     public void User_option_runs_everything_as_that_user()
     {
         using var tree = new TempTree();
@@ -226,7 +229,7 @@ public class ServiceTests
         info.Environment.Remove("CHAQUM_TREE");
         using var p = Process.Start(info)!;
         var output = p.StandardOutput.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
+        if (!p.WaitForExit(Deadline.Seconds(timeoutSeconds)))
         {
             p.Kill(true);
             Assert.Fail($"timed out: {script}");

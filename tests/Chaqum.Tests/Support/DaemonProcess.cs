@@ -14,6 +14,7 @@ public sealed class DaemonProcess : IDisposable
     private readonly TaskCompletionSource _stderrDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stdoutDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string? _treeRoot;
+    private const int EchoedLines = 2000;
 
     /// <summary>The built daemon next to the test assembly.</summary>
     public static string DaemonDll => Path.Combine(AppContext.BaseDirectory, "chaqum.dll");
@@ -42,8 +43,12 @@ public sealed class DaemonProcess : IDisposable
         _process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) { _stderrDone.TrySetResult(); return; }
-            lock (_lines) _lines.Add(e.Data);
-            TestContext.Progress.WriteLine("    | " + e.Data);
+            int count;
+            lock (_lines) { _lines.Add(e.Data); count = _lines.Count; }
+            // Echoed live for a reader of the run, but not a flood: 200 000 progress
+            // messages would hold the test up in the runner's pipe, not in the daemon.
+            if (count <= EchoedLines) TestContext.Progress.WriteLine("    | " + e.Data);
+            else if (count == EchoedLines + 1) TestContext.Progress.WriteLine("    | (further lines kept, not echoed)");
         };
         _process.OutputDataReceived += (_, e) =>
         {
@@ -84,13 +89,14 @@ public sealed class DaemonProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Waits for the daemon to exit by itself; returns its exit code.</summary>
+    /// <summary>Waits for the daemon to exit by itself; returns its exit code. The timeout
+    /// is a quiet machine's, scaled by <see cref="Deadline"/>.</summary>
     public int WaitForExit(TimeSpan? timeout = null)
     {
-        var limit = timeout ?? Poll.Default;
+        var limit = timeout is { } quiet ? Deadline.Scale(quiet) : Poll.Default;
         if (!_process.WaitForExit(limit))
             Assert.Fail($"daemon did not exit within {limit.TotalSeconds}s. Log:\n{Log}");
-        Task.WaitAll(new Task[] { _stderrDone.Task, _stdoutDone.Task }, TimeSpan.FromSeconds(5));
+        Task.WaitAll(new Task[] { _stderrDone.Task, _stdoutDone.Task }, Deadline.Seconds(5));
         return _process.ExitCode;
     }
 

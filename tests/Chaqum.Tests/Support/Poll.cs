@@ -1,10 +1,13 @@
 namespace Chaqum.Tests.Support;
 
 /// <summary>Bounded waiting: poll a condition until it holds or the deadline passes. No
-/// bare sleeps as synchronisation; every wait also ends when the test is cancelled.</summary>
+/// bare sleeps as synchronisation; every wait also ends when the test is cancelled. Every
+/// timeout given here is a quiet machine's, scaled by <see cref="Deadline"/>.</summary>
 public static class Poll
 {
-    public static readonly TimeSpan Default = TimeSpan.FromSeconds(20);
+    /// <summary>The deadline of a wait that names none (already scaled). Generous: it
+    /// bounds a wait for a gate, so only a hang ever reaches it.</summary>
+    public static readonly TimeSpan Default = Deadline.Seconds(60);
 
     public static void Until(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         Until(condition, () => what, timeout);
@@ -12,7 +15,7 @@ public static class Poll
     /// <summary>As Until, with a description computed only on failure (e.g. a log so far).</summary>
     public static void Until(Func<bool> condition, Func<string> what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? Default);
+        var deadline = DateTime.UtcNow + (timeout is { } quiet ? Deadline.Scale(quiet) : Default);
         var token = TestContext.CurrentContext.CancellationToken;
         while (!condition())
         {

@@ -31,13 +31,13 @@ public static class Program
         }
     }
 
-    /// <summary>Receives one message (10 s) and sends its bytes back to the parent.</summary>
+    /// <summary>Receives one message (600 s) and sends its bytes back to the parent.</summary>
     private static async Task<int> EchoAsync(ChaqumJob chaqum)
     {
-        var message = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+        var message = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(600));
         if (message is null)
         {
-            ChaqumLog.Error("echo-dotnet: no message within 10 s");
+            ChaqumLog.Error("echo-dotnet: no message within 600 s");
             return 1;
         }
         if (chaqum.Identity.Parent is not { } parent)

@@ -113,12 +113,12 @@ public sealed class Scenarios(ChaqumJob chaqum)
             {
                 var forBytes = await chaqum.EnqueueAsync(peer);
                 await forBytes.SendAsync(bytes);
-                var echo = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+                var echo = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(600));
                 Print(echo is not null && echo.Data.AsSpan().SequenceEqual(bytes) ? $"{peer} bytes ok" : $"{peer} bytes differ");
 
                 var forText = await chaqum.EnqueueAsync(peer);
                 await forText.SendTextAsync(text);
-                echo = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+                echo = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(600));
                 Print(echo?.Text == text ? $"{peer} text ok" : $"{peer} text differs");
 
                 await chaqum.WaitAllAsync([forBytes, forText]);
@@ -131,15 +131,15 @@ public sealed class Scenarios(ChaqumJob chaqum)
 
         var python = await chaqum.EnqueueAsync("echo-python");
         var sent = await python.SendTextAsync("are you there?");
-        var delivery = await sent.WaitReceivedAsync(TimeSpan.FromSeconds(10));
+        var delivery = await sent.WaitReceivedAsync(TimeSpan.FromSeconds(600));
         Print(delivery == MessageDelivery.Received ? "delivered" : $"not delivered: {delivery}");
-        await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+        await chaqum.ReceiveAsync(TimeSpan.FromSeconds(600));
         await python.WaitAsync();
 
         var json = JsonNode.Parse("""{"n": 1, "s": "ü", "l": [true, null]}""");
         var jsonPeer = await chaqum.EnqueueAsync("echo-python");
         await jsonPeer.SendJsonAsync(json);
-        var back = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(10));
+        var back = await chaqum.ReceiveAsync(TimeSpan.FromSeconds(600));
         Print(back is not null && JsonNode.DeepEquals(json, back.FromJson<JsonNode>()) ? "json ok" : "json differs");
         await jsonPeer.WaitAsync();
         return 0;
@@ -198,7 +198,7 @@ public sealed class Scenarios(ChaqumJob chaqum)
 
         var grouped = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions
         {
-            Group = "opt-group", MaxProcs = 1, MaxCpu = 100, MaxLoad = 1000, MinMemory = "1K", Priority = 5,
+            Group = "opt-group", MaxProcs = 1, MaxLoad = 1000, MinMemory = "1K", Priority = 5,
         });
         Print($"group {await grouped.WaitAsync()}");
 
@@ -206,7 +206,7 @@ public sealed class Scenarios(ChaqumJob chaqum)
         // would still receive its status.
         var forgotten = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { Forget = true });
         var status = JobStatus.Pending;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(600);
         while (status == JobStatus.Pending && DateTime.UtcNow < deadline)
         {
             status = await forgotten.WaitAsync(TimeSpan.Zero);
