@@ -13,12 +13,13 @@ public static class RepeatsCommand
         {
             var repeats = context.Call("repeats")["repeats"]!.AsArray();
             if (parsed.GetValue(json)) { Format.Json(repeats); return Program.Ok; }
-            Format.Table(new[] { "ID", "SCRIPT", "SCHEDULE", "NEXT", "LAST JOB", "LAST STATE", "FIRED", "SKIPPED" },
+            Format.Table(new[] { "ID", "SCRIPT", "SCHEDULE", "ZONE", "NEXT", "LAST JOB", "LAST STATE", "FIRED", "SKIPPED" },
                 repeats.Select(r => (IReadOnlyList<string>)new[]
                 {
                     Format.Text(r!["id"]),
                     Format.Text(r["script"]),
                     Format.Text(r["schedule"]),
+                    Format.Text(r["zone"]),
                     Format.When(r["next_at"]?.GetValue<string>()),
                     Format.Text(r["last_job"]),
                     r["last_status"] is { } s ? $"{Format.Text(r["last_state"])} ({Format.Text(s)})" : Format.Text(r["last_state"]),

@@ -18,6 +18,7 @@ public sealed class RepeatsRequest(ControlServices services) : IControlRequest
             ["script"] = r.Script.Relative,
             ["args"] = new JsonArray(r.Args.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
             ["schedule"] = Scheduler.Describe(r),
+            ["zone"] = r.Cron?.Zone.Id,
             ["group"] = r.GroupName,
             ["overlap"] = r.AllowOverlap,
             ["owner"] = r.Owner?.Id,
