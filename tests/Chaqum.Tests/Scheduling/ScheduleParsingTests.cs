@@ -211,7 +211,7 @@ public class CronDaylightSavingTests
     [Test]
     public void Frequent_firings_in_the_repeated_hour_keep_their_pace_in_real_time()
     {
-        // Changed with the move to Cronos (docs/protocol.md, "Cron schedules"): an expression
+        // Changed with the move to Cronos (docs/protocol.md, "Repeats"): an expression
         // whose hour is a wildcard or a step is a rate, and keeps firing every 30 real minutes
         // through the repeated hour, as Vixie cron does; before, 02:00 and 02:30 CET were
         // dropped, a 90-minute hole. A fixed wall time (02:30 daily) still fires once.

@@ -6,7 +6,7 @@ public interface ICronSchedule
 {
     /// <summary>The first firing strictly after the instant `after`, reading the expression
     /// in `zone`'s wall-clock time, or null if it never fires again. Daylight-saving rules
-    /// belong to this answer (docs/protocol.md, "Cron schedules"): a wall time skipped by a
+    /// belong to this answer (docs/protocol.md, "Repeats"): a wall time skipped by a
     /// spring-forward fires once, at the end of the gap; a fixed wall time repeated by a
     /// fall-back fires once, on its first pass.</summary>
     DateTimeOffset? NextAfter(DateTimeOffset after, TimeZoneInfo zone);
