@@ -224,6 +224,7 @@ my @GROUP_LIMITS  = grep { $_->[0] =~ /\Amax_|\Amin_/ } @JOB_OPTIONS;
 my @REPEAT_OPTIONS = (
     [interval => '-i', 'number'],
     [cron     => '-c', 'word'],
+    [zone     => '-z', 'word'],
     [overlap  => '-o', 'flag'],
     grep { $_->[0] !~ /\A(?:forget|after)\z/ } @JOB_OPTIONS,
 );
@@ -335,6 +336,7 @@ sub _ask_statuses {
 
     my $repeat = Chaqum::repeat('cleanup', { interval => '15m' });
     my $repeat = Chaqum::repeat('report', 'daily', { cron => '0 2 * * *', group => 'nightly' });
+    my $repeat = Chaqum::repeat('backup', { cron => '30 2 * * *', zone => 'Europe/Berlin' });
 
 Enqueues C<$script> with C<@args> again and again, and returns a
 L<Chaqum::Repeat>. Give exactly one of:
@@ -342,9 +344,11 @@ L<Chaqum::Repeat>. Give exactly one of:
     interval => '1h30m'     every interval, the first time one interval from now:
                             90s, 15m, 1h30m, 2d, 1w, 250ms, 0.5s, or plain seconds
     cron     => '*/5 * * * *'   at the times of a cron expression (5 fields, or 6 with
-                            leading seconds; @hourly, @daily, ...), local time
+                            leading seconds; @hourly, @daily, ...; L, W and #)
 
-and any of C<overlap> (start a firing even while the previous one still runs;
+A cron expression is read in the daemon's time zone, or in C<zone>, an IANA
+name such as C<Europe/Berlin> (cron only: the daemon refuses a zone with an
+interval, and a zone it does not know). Add any of C<overlap> (start a firing even while the previous one still runs;
 by default it is skipped), C<group> and the group limits, C<timeout>,
 C<priority>, C<key> and C<retries>, as for L</enqueue>. A daemon keeps running
 while it has repeats; remove them with L</unrepeat>.

@@ -470,8 +470,8 @@ chaqum_enqueue() {
     _chaqum_one_word
 }
 
-# chaqum_repeat (-i INTERVAL | -c CRON) [OPTION...] -- SCRIPT [ARG...]: prints
-# the repeat's id.
+# chaqum_repeat (-i INTERVAL | -c CRON [-z ZONE]) [OPTION...] -- SCRIPT [ARG...]:
+# prints the repeat's id.
 chaqum_repeat() {
     _chaqum_call repeat "$@" || return
     _chaqum_one_word

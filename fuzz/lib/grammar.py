@@ -25,7 +25,11 @@ CRON = ['* * * * *', '*/5 * * * * *', '@hourly', '@daily', '@midnight', '@weekly
         '1-5,10-20/3 */2 1,15 jan-dec mon-fri', '@reboot', '', '59 23 31 12 7', '0 0 * * 8',
         '5-1 * * * *', '*/99999999999 * * * *', '0 0 1 1 sun', '0 0 L * *', '? * * * *',
         '0 0 * * 1-6/2147483647', '0 0 * * 0-7/2', '0 0 * * 99999999999', '0 0 * * sun-sat/9999999999',
-        '0 0 1 * 1-5', '99999999999-1 * * * *', '* * * * 7-1', '0 0 * * -1', '*/1 */1 */1 */1 */1 */1']
+        '0 0 1 * 1-5', '99999999999-1 * * * *', '* * * * 7-1', '0 0 * * -1', '*/1 */1 */1 */1 */1 */1',
+        '0 0 L-3 * *', '0 0 15W * *', '0 0 LW * *', '0 0 * * 5#3', '0 0 * * fri#6', '0 0 * * 5L',
+        '0 0 * * 1,5L', '0 0 L,15 * *', '0 0 L-99999999999 * *', '0 0 * * 5#99999999999']
+ZONES = ['Europe/Berlin', 'UTC', 'Asia/Kolkata', 'Pacific/Chatham', 'Nowhere/Atlantis', 'Europe', '',
+         '../../etc/passwd', '/etc/localtime', 'Local', 'W. Europe Standard Time', 'x' * 5000, '-z']
 INTERVALS = ['1s', '10s', '1m', '1h30m', '2d', '1w', '0.5s', '5s0m0h0d0w', '30', '2.5',
              '0', '0s', '-1s', '1e3', '1x', '', '9' * 400, '99999999999w', '1.5.5s', 's', '250ms',
              '0.0001', '1ms', '3155760000', '3155760001', '321474836480', '922337203685', '5217w',
@@ -218,6 +222,8 @@ class Generator:
                 opts.append(('-c', self.pick(CRON[:10], CRON)))
             if self.rng.random() < 0.1:
                 opts.append(('-c', self.pick(CRON[:3] + CPU[:3], CPU + INTERVALS)))
+            if self.rng.random() < 0.15:
+                opts.append(('-z', self.pick(ZONES[:3], ZONES)))
             if self.rng.random() < 0.2:
                 opts.append(('-o', None))
             if self.rng.random() < 0.6:

@@ -19,7 +19,7 @@ SECONDS_CAP = 3_153_600_000.0
 
 SPECS = {
     'enqueue': 'Fg:m:c:l:M:P:t:p:k:a:r:',
-    'repeat': 'c:i:og:m:l:M:P:t:p:k:r:',
+    'repeat': 'c:i:og:m:l:M:P:t:p:k:r:z:',
     'unrepeat': '',
     'group': 'm:c:l:M:P:',
     'wait': 'aft:',

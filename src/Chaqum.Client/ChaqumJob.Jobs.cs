@@ -95,11 +95,14 @@ public sealed partial class ChaqumJob
     {
         if (interval <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(interval), interval, "a repeat interval must be positive");
+        if (options?.Zone is not null)
+            throw new ArgumentException("a time zone (RepeatOptions.Zone) applies to cron repeats only", nameof(options));
         return RepeatAsync('i', CommandLine.Seconds(interval), script, args, options, cancel);
     }
 
     /// <summary>Enqueues SCRIPT at the times of a cron expression (5 fields, or 6 with
-    /// leading seconds; <c>@hourly</c>, <c>@daily</c>... ; local time), until unrepeated.</summary>
+    /// leading seconds; <c>@hourly</c>, <c>@daily</c>...; <c>L</c>, <c>W</c>, <c>#</c>) in the
+    /// daemon's time zone or <see cref="RepeatOptions.Zone"/>, until unrepeated.</summary>
     public Task<RepeatHandle> RepeatCronAsync(string cron, string script, IEnumerable<string>? args = null,
         RepeatOptions? options = null, CancellationToken cancel = default) =>
         RepeatAsync('c', cron, script, args, options, cancel);

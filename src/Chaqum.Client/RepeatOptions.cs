@@ -8,8 +8,13 @@ public sealed record RepeatOptions : JobSchedulingOptions
     /// by default such a firing is skipped.</summary>
     public bool AllowOverlap { get; init; }
 
+    /// <summary>The time zone a cron expression is read in, as an IANA name such as
+    /// <c>Europe/Berlin</c> (<c>-z</c>); null: the daemon's zone. Cron repeats only.</summary>
+    public string? Zone { get; init; }
+
     internal override void AddTo(CommandLine line)
     {
+        line.Option('z', Zone);
         line.Flag('o', AllowOverlap);
         base.AddTo(line);
     }

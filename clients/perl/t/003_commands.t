@@ -155,6 +155,10 @@ subtest 'repeat, unrepeat, group' => sub {
     });
     is $daemon->written, "repeat -c '0 2 * * *' -o -g nightly -m 1 -c 50 -t 60 -p 2 -k report -r 1 -- report\n";
 
+    $daemon->reply('S repeat:9');
+    Chaqum::repeat('backup', { cron => '30 2 * * *', zone => 'Europe/Berlin', overlap => 1 });
+    is $daemon->written, "repeat -c '30 2 * * *' -z Europe/Berlin -o -- backup\n", 'a cron repeat in a time zone';
+
     ok !eval { Chaqum::repeat('x', { interval => 1, after => 'a/1' }); 1 }, 'no after for repeats';
     ok !eval { Chaqum::repeat('x', { interval => 1, group => 'g', max_cpu => '80%' }); 1 },
         'a max_cpu that is not a number would be taken for a cron expression';

@@ -358,6 +358,7 @@ def enqueue(script: Union[str, os.PathLike], *args: Any,
 def repeat(script: Union[str, os.PathLike], *args: Any,
            cron: Optional[str] = None,
            interval: Union[Seconds, str, None] = None,
+           zone: Optional[str] = None,
            overlap: bool = False,
            group: Optional[str] = None,
            max_procs: Optional[int] = None,
@@ -370,17 +371,23 @@ def repeat(script: Union[str, os.PathLike], *args: Any,
            key: Optional[str] = None,
            retries: Optional[int] = None) -> Repeat:
     """Enqueues SCRIPT with ARGS again and again, either at the times of a cron
-    expression (5 fields, or 6 with leading seconds, or @daily...) or every
-    interval (seconds, a timedelta, or text like "1h30m"). The first interval
+    expression (5 fields, or 6 with leading seconds, or @daily...; L, W and #)
+    or every interval (seconds, a timedelta, or text like "1h30m"). A cron
+    expression is read in the daemon's time zone, or in zone (an IANA name such
+    as "Europe/Berlin"; cron only). The first interval
     firing is one interval from now. A firing is skipped while the previous one
     is still queued or running, unless overlap. The group options update the
     group once, now; timeout, priority, key and retries apply to every firing.
     """
     if (cron is None) == (interval is None):
         raise ValueError("repeat needs exactly one of cron= and interval=")
+    if zone is not None and cron is None:
+        raise ValueError("zone= is the time zone of a cron= schedule, not of an interval")
     words = ["repeat"]
     if cron is not None:
         words += ["-c", cron]
+        if zone is not None:
+            words += ["-z", zone]
     else:
         words += ["-i", interval if isinstance(interval, str) else seconds(interval)]  # type: ignore[arg-type]
     if overlap:

@@ -99,6 +99,15 @@ class RepeatGroupTests(unittest.TestCase):
         self.assertEqual(r, Repeat("repeat:1"))
         self.assertEqual(d.lines, ["repeat -c '0 2 * * *' -o -g nightly -c 50 -t 60 -p 1 -k rep -r 2 -- report daily"])
 
+    def test_cron_in_a_time_zone(self):
+        with FakeDaemon("S repeat:1") as d:
+            chaqum.repeat("backup", cron="30 2 * * *", zone="Europe/Berlin", overlap=True)
+        self.assertEqual(d.lines, ["repeat -c '30 2 * * *' -z Europe/Berlin -o -- backup"])
+
+    def test_a_zone_needs_a_cron_schedule(self):
+        with self.assertRaises(ValueError):
+            chaqum.repeat("a", interval=5, zone="Europe/Berlin")
+
     def test_intervals(self):
         with FakeDaemon("S repeat:1", "S repeat:2", "S repeat:3") as d:
             chaqum.repeat("a", interval=0.2)

@@ -232,10 +232,12 @@ sent
 same "kill's command" "killjobs -s KILL -t 3 -- a/1 b/2${nl}killjobs -- a/1" "$sent"
 
 # repeat, unrepeat, group.
-replies 'S repeat:4' 'S' 'S' | {
+replies 'S repeat:4' 'S repeat:5' 'S' 'S' | {
     exec 4<&0 3> "$T/cmd"
     chaqum_repeat -c '0 2 * * *' -g nightly -c 50 -- report > /dev/null
     same "repeat keeps the repeat id" repeat:4 "$chaqum_result"
+    chaqum_repeat -c '30 2 * * *' -z Europe/Berlin -- backup > /dev/null
+    same "a repeat in a time zone" repeat:5 "$chaqum_result"
     chaqum_unrepeat -- repeat:4
     same "unrepeat returns 0" 0 $?
     out=$(chaqum_group -m 2 -c 0.8 -M 100M -- convert)
@@ -243,7 +245,7 @@ replies 'S repeat:4' 'S' 'S' | {
 }
 sent
 same "repeat, unrepeat and group commands" \
-    "repeat -c '0 2 * * *' -g nightly -c 50 -- report${nl}unrepeat -- repeat:4${nl}group -m 2 -c 0.8 -M 100M -- convert" "$sent"
+    "repeat -c '0 2 * * *' -g nightly -c 50 -- report${nl}repeat -c '30 2 * * *' -z Europe/Berlin -- backup${nl}unrepeat -- repeat:4${nl}group -m 2 -c 0.8 -M 100M -- convert" "$sent"
 
 # chaqum_call: any command, its reply words one a line.
 replies "S a 'b c'" | {

@@ -148,6 +148,8 @@ public sealed record RepeatInfo
     public string Script { get; init; } = "";
     public IReadOnlyList<string> Args { get; init; } = [];
     public string Schedule { get; init; } = "";
+    /// <summary>The IANA zone a cron schedule runs in (repeat -z, else the daemon's); null for intervals.</summary>
+    public string? Zone { get; init; }
     public string? Group { get; init; }
     public bool Overlap { get; init; }
     public string? Owner { get; init; }

@@ -21,6 +21,8 @@ public sealed record RepeatRequest(ScriptPath Script, string[] Args, string Sche
 {
     public TimeSpan? Every { get; init; }
     public Repeats.ICronSchedule? Cron { get; init; }
+    /// <summary>The zone a cron schedule is read in (-z); null: the daemon's.</summary>
+    public TimeZoneInfo? Zone { get; init; }
     public Job? Owner { get; init; }
     public string? GroupName { get; init; }
     public GroupLimits Limits { get; init; } = GroupLimits.Unchanged;

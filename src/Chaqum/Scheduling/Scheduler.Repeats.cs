@@ -24,9 +24,8 @@ public sealed partial class Scheduler
         CronTrigger? cron = null;
         if (request.Cron is { } schedule)
         {
-            cron = new CronTrigger(schedule, _settings.Zone, _clock.WallNow);
+            cron = new CronTrigger(schedule, request.Zone ?? _settings.Zone, _clock.WallNow);
             if (cron.Next() is null) throw new SchedulingException($"cron expression '{request.Schedule}' never fires");
-            cron.Reset(_clock.WallNow);
         }
 
         var repeat = new Repeat
@@ -47,8 +46,8 @@ public sealed partial class Scheduler
         _repeats[repeat.Id] = repeat;
         if (repeat.Every is { } every) repeat.NextMono = _clock.Now + every;
         Arm(repeat);
-        _log.LogInformation("{Repeat}: {Script} {Schedule}, next at {Next:yyyy-MM-dd HH:mm:ss}",
-            repeat.Id, repeat.Script.Relative, Describe(repeat), repeat.NextAt);
+        _log.LogInformation("{Repeat}: {Script} {Schedule}{Zone}, next at {Next:yyyy-MM-dd HH:mm:ss}",
+            repeat.Id, repeat.Script.Relative, Describe(repeat), cron is null ? "" : " in " + cron.Zone.Id, repeat.NextAt);
         return repeat;
     }
 

@@ -14,12 +14,13 @@ public static class RepeatsCommand
         {
             var repeats = context.Call(ControlVerbs.Repeats).Repeats;
             if (parsed.GetValue(json)) { Format.Json(repeats, ControlJson.Indented.IReadOnlyListRepeatInfo); return Program.Ok; }
-            Format.Table(new[] { "ID", "SCRIPT", "SCHEDULE", "NEXT", "LAST JOB", "LAST STATE", "FIRED", "SKIPPED" },
+            Format.Table(new[] { "ID", "SCRIPT", "SCHEDULE", "ZONE", "NEXT", "LAST JOB", "LAST STATE", "FIRED", "SKIPPED" },
                 repeats.Select(r => (IReadOnlyList<string>)new[]
                 {
                     r.Id,
                     r.Script,
                     r.Schedule,
+                    Format.Text(r.Zone),
                     Format.When(r.NextAt),
                     Format.Text(r.LastJob),
                     r.LastStatus is { } s ? $"{r.LastState} ({s})" : Format.Text(r.LastState),

@@ -122,6 +122,10 @@ public class DotnetClientTests
         await daemon.ExpectAsync("repeat -c '0 2 * * *' -o -g nightly -c 50 -- report x", "S repeat:1\n");
         Assert.That((await cron.WaitAsync(Bound)).Id, Is.EqualTo("repeat:1"));
 
+        var zoned = c.RepeatCronAsync("30 2 * * *", "backup", null, new RepeatOptions { Zone = "Europe/Berlin", AllowOverlap = true });
+        await daemon.ExpectAsync("repeat -c '30 2 * * *' -z Europe/Berlin -o -- backup", "S repeat:9\n");
+        Assert.That((await zoned.WaitAsync(Bound)).Id, Is.EqualTo("repeat:9"));
+
         var every = c.RepeatEveryAsync(TimeSpan.FromMilliseconds(250), "counter", null, new RepeatOptions { Timeout = TimeSpan.FromTicks(1) });
         await daemon.ExpectAsync("repeat -i 0.25 -t 0.0000001 -- counter", "S repeat:2\n");
         var repeat = await every.WaitAsync(Bound);
@@ -136,6 +140,7 @@ public class DotnetClientTests
         await group.WaitAsync(Bound);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => c.RepeatEveryAsync(TimeSpan.Zero, "counter"));
+        Assert.Throws<ArgumentException>(() => c.RepeatEveryAsync(TimeSpan.FromSeconds(1), "counter", null, new RepeatOptions { Zone = "Europe/Berlin" }));
     }
 
     [Test]

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Chaqum.Tests.Control;
+
 namespace Chaqum.Tests.Daemon;
 
 /// <summary>Groups, barriers, priorities, dependencies, timeouts, retries, keys and repeats,
@@ -219,6 +222,39 @@ public class SchedulingTests
         Assert.That(d.Log, Does.Match(@"repeat:\d+: tock on cron '\*/1 \* \* \* \* \*'"));
     }
 
+    /// <summary>repeat -z: the zone a cron repeat is read in, shown by the log and the control
+    /// socket, and the daemon's own zone (TZ) as the default. (Firings in a zone: the
+    /// conformance corpus's repeat scenario, in every client library.)</summary>
+    [Test]
+    public void A_cron_repeat_runs_in_its_zone_or_the_daemons_and_says_which()
+    {
+        using var tree = new TempTree();
+        tree.Script("tick", "exit 0\n");
+        tree.Script("init", Sh.Script("""
+            cmd "repeat -c '0 7 * * *' -z Asia/Tokyo -- tick"; a=$(word 2)
+            cmd "repeat -c '0 7 * * *' -- tick"; b=$(word 2)
+            cmd 'repeat -i 1h -- tick'; c=$(word 2)
+            touch registered
+            while [ ! -e stop ]; do sleep 0.05; done
+            cmd "unrepeat -- $a $b $c"
+            """));
+        // Kolkata: +05:30 all year, so 07:00 there is 01:30 UTC whatever the date.
+        using var d = DaemonProcess.Start(tree, Array.Empty<string>(), new Dictionary<string, string?> { ["TZ"] = "Asia/Kolkata" });
+        Poll.Until(() => tree.Exists("registered"), () => "init to register its repeats. Log:\n" + d.Log);
+
+        var repeats = Ctl.Run(tree, "repeats", "--json").Json.AsArray();
+        Assert.That(repeats.Select(r => r!["zone"]?.GetValue<string>()), Is.EqualTo(new[] { "Asia/Tokyo", "Asia/Kolkata", null }));
+        var next = repeats.Take(2).Select(r => DateTimeOffset.Parse(r!["next_at"]!.GetValue<string>(), CultureInfo.InvariantCulture).UtcDateTime.TimeOfDay);
+        Assert.That(next, Is.EqualTo(new[] { new TimeSpan(22, 0, 0), new TimeSpan(1, 30, 0) }), "07:00 in Tokyo (+09:00) and in Kolkata (+05:30)");
+        Assert.That(Ctl.Run(tree, "repeats").Out, Does.Contain("Asia/Tokyo").And.Contain("Asia/Kolkata"));
+        Assert.That(d.Log, Does.Match(@"repeat:\d+: tick on cron '0 7 \* \* \*' in Asia/Tokyo, next at"));
+        Assert.That(d.Log, Does.Match(@"repeat:\d+: tick on cron '0 7 \* \* \*' in Asia/Kolkata, next at"));
+
+        File.WriteAllText(tree.PathOf("stop"), "");
+        Assert.That(d.WaitForExit(), Is.EqualTo(0), "the daemon ends once init has removed its repeats");
+        Assert.That(d.Output("init"), Has.None.StartsWith("reply: E"));
+    }
+
     [Test]
     public void Repeat_firings_are_ordinary_jobs_without_a_parent()
     {
@@ -252,6 +288,10 @@ public class SchedulingTests
     [TestCase("repeat -i banana -- job", "bad interval 'banana'")]
     [TestCase("repeat -c '61 * * * *' -- job", "bad cron expression '61 * * * *'")]
     [TestCase("repeat -c '* * 31 2 *' -- job", "never fires")]
+    [TestCase("repeat -c '0 0 * * 1,5L' -- job", "'5L' must stand alone in the weekday field")]
+    [TestCase("repeat -c '* * * * *' -z Nowhere/Atlantis -- job", "unknown time zone 'Nowhere/Atlantis'")]
+    [TestCase("repeat -c '* * * * *' -z Europe -- job", "unknown time zone 'Europe'")]
+    [TestCase("repeat -i 1h -z Europe/Berlin -- job", "-z ZONE is the time zone of a cron schedule (-c CRON), not of an interval")]
     [TestCase("unrepeat -- repeat:99", "unknown repeat id repeat:99")]
     [TestCase("group -m 2", "expected exactly one GROUP operand")]
     [TestCase("group -c 200 -- g", "-c (max CPU): 200 is above 100%")]

@@ -56,9 +56,37 @@ public class ScheduleParsingTests
     [TestCase("@yearly", "2027-01-01 00:00:00")]
     [TestCase("@annually", "2027-01-01 00:00:00")]
     [TestCase("0 0 * * 5-7", "2026-11-27 00:00:00")]
-    public void Cron_next_occurrence(string expression, string next)
+    [TestCase("0 0 * * sunday", "2026-11-29 00:00:00")]
+    [TestCase("0 0 L * *", "2026-11-30 00:00:00")]           // last day of the month
+    [TestCase("0 0 L-3 * *", "2026-11-27 00:00:00")]         // three days before it
+    [TestCase("0 0 L 2 *", "2027-02-28 00:00:00")]
+    [TestCase("0 0 5W * *", "2026-12-04 00:00:00")]          // Sat 12-05: the Friday before
+    [TestCase("0 0 6W * *", "2026-12-07 00:00:00")]          // Sun 12-06: the Monday after
+    [TestCase("0 0 1W * *", "2026-12-01 00:00:00")]          // a Tuesday already
+    [TestCase("0 0 LW 1 *", "2027-01-29 00:00:00")]          // Sun 2027-01-31: last weekday is Fri 29
+    [TestCase("0 0 * * 5#3", "2026-12-18 00:00:00")]         // third Friday (November's was the 20th)
+    [TestCase("0 0 * * fri#3", "2026-12-18 00:00:00")]
+    [TestCase("0 0 * * 1#1", "2026-12-07 00:00:00")]         // first Monday
+    [TestCase("0 0 * * 0#4", "2026-11-22 00:00:00", "2026-11-21")] // fourth Sunday, 7 as 0
+    [TestCase("0 0 * * 7#4", "2026-11-22 00:00:00", "2026-11-21")]
+    [TestCase("0 0 * * 5L", "2026-11-27 00:00:00")]          // last Friday
+    [TestCase("0 0 * * friL", "2026-11-27 00:00:00")]
+    [TestCase("0 0 * * 0L", "2026-11-29 00:00:00")]          // last Sunday: 11-29
+    [TestCase("0 30 2 L * *", "2026-11-30 02:30:00")]        // with leading seconds
+    public void Cron_next_occurrence(string expression, string next, string? from = null)
     {
-        Assert.That(CronExpression.Parse(expression).NextAfter(From), Is.EqualTo(DateTime.Parse(next)));
+        var start = from is null ? From : DateTime.Parse(from);
+        Assert.That(CronExpression.Parse(expression).NextAfter(start), Is.EqualTo(DateTime.Parse(next)));
+    }
+
+    [Test]
+    public void Last_day_and_nth_weekday_or_with_the_other_day_field()
+    {
+        // Both day fields restricted: classic cron's OR holds for L and # too.
+        var cron = CronExpression.Parse("0 0 L * 1#1"); // last day of the month, or the first Monday
+        Assert.That(cron.NextAfter(From), Is.EqualTo(new DateTime(2026, 11, 30)));
+        Assert.That(cron.NextAfter(new DateTime(2026, 11, 30)), Is.EqualTo(new DateTime(2026, 12, 7)));
+        Assert.That(cron.NextAfter(new DateTime(2026, 12, 7)), Is.EqualTo(new DateTime(2026, 12, 31)));
     }
 
     [Test]
@@ -79,10 +107,46 @@ public class ScheduleParsingTests
     [TestCase("* * *", "has 3 fields")]
     [TestCase("@reboot", "unknown cron macro")]
     [TestCase("a b c d e", "bad cron expression")]
+    [TestCase("0 0 * * 1,5L", "'5L' must stand alone in the weekday field")]
+    [TestCase("0 0 * * 5#3,1", "'5#3' must stand alone in the weekday field")]
+    [TestCase("0 0 * * 5#6", "Days of week")]
+    [TestCase("0 0 * * funday#2", "unknown weekday 'funday'")]
+    [TestCase("0 0 * * 9L", "weekday 9 out of range")]
+    [TestCase("0 0 L-40 * *", "Days of month")]
+    [TestCase("0 0 32W * *", "Days of month")]
+    [TestCase("0 0 L,15 * *", "bad cron expression")]
     public void Bad_cron_expressions(string expression, string message)
     {
         var e = Assert.Throws<FormatException>(() => CronExpression.Parse(expression));
         Assert.That(e!.Message, Does.Contain(message));
+    }
+}
+
+[TestFixture, CancelAfter(30_000)]
+public class CronZoneTests
+{
+    [TestCase("Europe/Berlin")]
+    [TestCase("America/New_York")]
+    [TestCase("Asia/Kolkata")]
+    [TestCase("UTC")]
+    [TestCase("Etc/GMT+5")]
+    public void IANA_names_are_found_in_the_system_tz_database(string name)
+    {
+        // Needs tzdata (/usr/share/zoneinfo); InvariantGlobalization does not matter for IANA ids.
+        Assert.That(CronZone.Find(name).Id, Is.EqualTo(name));
+    }
+
+    [TestCase("Nowhere/Atlantis")]
+    [TestCase("")]
+    [TestCase("Europe")]                 // a directory of zones
+    [TestCase("../../etc/passwd")]
+    [TestCase("/usr/share/zoneinfo/Europe/Berlin")]
+    [TestCase("W. Europe Standard Time")] // a Windows id: not an IANA name
+    [TestCase("Local")]
+    public void Anything_else_is_an_unknown_zone(string name)
+    {
+        var e = Assert.Throws<FormatException>(() => CronZone.Find(name));
+        Assert.That(e!.Message, Does.StartWith($"unknown time zone '{name}'"));
     }
 }
 
@@ -132,24 +196,29 @@ public class CronDaylightSavingTests
         }));
     }
 
-    [Test]
-    public void A_time_in_the_repeated_hour_fires_once()
+    [TestCase("30 2 * * *", 0)]
+    [TestCase("15 30 2 * * *", 15)] // with leading seconds
+    public void A_time_in_the_repeated_hour_fires_once(string expression, int second)
     {
-        var firings = Firings("30 2 * * *", Utc("2026-10-24T12:00:00"), 2);
+        var firings = Firings(expression, Utc("2026-10-24T12:00:00"), 2);
         Assert.That(firings.Select(f => f.UtcDateTime), Is.EqualTo(new[]
         {
-            new DateTime(2026, 10, 25, 0, 30, 0), // 02:30 CEST, the first pass
-            new DateTime(2026, 10, 26, 1, 30, 0), // next day 02:30 CET
+            new DateTime(2026, 10, 25, 0, 30, second), // 02:30 CEST, the first pass
+            new DateTime(2026, 10, 26, 1, 30, second), // next day 02:30 CET
         }));
     }
 
     [Test]
-    public void Frequent_firings_in_the_repeated_hour_do_not_repeat_it()
+    public void Frequent_firings_in_the_repeated_hour_keep_their_pace_in_real_time()
     {
-        var firings = Firings("*/30 * * * *", Utc("2026-10-24T23:50:00"), 5); // 01:50 CEST
+        // Changed with the move to Cronos (docs/protocol.md, "Repeats"): an expression
+        // whose hour is a wildcard or a step is a rate, and keeps firing every 30 real minutes
+        // through the repeated hour, as Vixie cron does; before, 02:00 and 02:30 CET were
+        // dropped, a 90-minute hole. A fixed wall time (02:30 daily) still fires once.
+        var firings = Firings("*/30 * * * *", Utc("2026-10-24T23:50:00"), 6); // 01:50 CEST
         Assert.That(firings.Select(f => TimeZoneInfo.ConvertTime(f, Berlin).ToString("HH:mm zzz")), Is.EqualTo(new[]
         {
-            "02:00 +02:00", "02:30 +02:00", "03:00 +01:00", "03:30 +01:00", "04:00 +01:00",
+            "02:00 +02:00", "02:30 +02:00", "02:00 +01:00", "02:30 +01:00", "03:00 +01:00", "03:30 +01:00",
         }));
     }
 }

@@ -227,6 +227,12 @@ public sealed class Scenarios(ChaqumJob chaqum)
         await UntilLines("cron.txt", 1);
         await cron.UnrepeatAsync();
         Print("cron fired");
+
+        var zoned = await chaqum.RepeatCronAsync("*/1 * * * * *", "counter", ["zoned.txt"], new RepeatOptions { Zone = "Pacific/Chatham" });
+        await UntilLines("zoned.txt", 1);
+        await zoned.UnrepeatAsync();
+        Print("zoned cron fired");
+        await PrintError(() => chaqum.RepeatCronAsync("*/1 * * * * *", "counter", ["zoned.txt"], new RepeatOptions { Zone = "Mars/Olympus_Mons" }));
         Print("unrepeated");
         return 0;
     }

@@ -17,6 +17,7 @@ public sealed class RepeatsRequest(ControlServices services) : IControlRequest
             Script = r.Script.Relative,
             Args = r.Args,
             Schedule = Scheduler.Describe(r),
+            Zone = r.Cron?.Zone.Id,
             Group = r.GroupName,
             Overlap = r.AllowOverlap,
             Owner = r.Owner?.Id,

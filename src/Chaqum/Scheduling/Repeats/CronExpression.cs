@@ -1,14 +1,18 @@
 using System.Globalization;
-using NCrontab;
+using Cronos;
+using CronosExpression = Cronos.CronExpression;
 
 namespace Chaqum.Scheduling.Repeats;
 
 /// <summary>
-/// Parses cron expressions into an <see cref="ICronSchedule"/> backed by NCrontab.Signed.
+/// Parses cron expressions into an <see cref="ICronSchedule"/> backed by Cronos.
 /// Accepts standard 5-field cron, the original chaqum's 6-field form with leading seconds,
-/// month and weekday names, 7 as Sunday, and the @hourly/@daily/@weekly/@monthly/@yearly
-/// macros. NCrontab matches day-of-month AND day-of-week; classic cron matches either one
-/// when both are restricted, so in that case two schedules are combined.
+/// month and weekday names (short or full), 7 as Sunday, the @hourly/@daily/@weekly/
+/// @monthly/@yearly macros, and Cronos's additions: <c>L</c> (last day of the month,
+/// <c>L-3</c> three days before it; <c>5L</c> the last Friday), <c>W</c> (the weekday
+/// nearest a day: <c>15W</c>, <c>LW</c>) and <c>#</c> (<c>1#2</c> the second Monday).
+/// Cronos matches day-of-month AND day-of-week; classic cron matches either one when both
+/// are restricted, so in that case two schedules are combined.
 /// </summary>
 public static class CronExpression
 {
@@ -38,64 +42,56 @@ public static class CronExpression
         var fields = expr.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length is not (5 or 6))
             throw new FormatException($"cron expression '{text}' has {fields.Length} fields; expected 5 (or 6 with leading seconds)");
-        bool seconds = fields.Length == 6;
-        int dom = seconds ? 3 : 2, dow = seconds ? 5 : 4;
+        var format = fields.Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
+        int dom = fields.Length - 3, dow = fields.Length - 1;
         try { fields[dow] = NormaliseWeekdays(fields[dow]); }
         catch (FormatException e) { throw new FormatException($"bad cron expression '{text}': {e.Message}"); }
 
         bool domRestricted = !fields[dom].StartsWith('*') && fields[dom] != "?";
         bool dowRestricted = !fields[dow].StartsWith('*') && fields[dow] != "?";
-        if (fields[dom] == "?") fields[dom] = "*";
-        if (fields[dow] == "?") fields[dow] = "*";
+        if (!(domRestricted && dowRestricted)) return Build(fields, format, text);
 
-        ICronSchedule schedule;
-        if (domRestricted && dowRestricted)
-        {
-            var byDay = (string[])fields.Clone();
-            byDay[dow] = "*";
-            var byWeekday = (string[])fields.Clone();
-            byWeekday[dom] = "*";
-            schedule = new Either(Build(byDay, seconds, text), Build(byWeekday, seconds, text));
-        }
-        else
-        {
-            schedule = Build(fields, seconds, text);
-        }
-        return schedule;
+        var byDay = (string[])fields.Clone();
+        byDay[dow] = "*";
+        var byWeekday = (string[])fields.Clone();
+        byWeekday[dom] = "*";
+        return new Either(Build(byDay, format, text), Build(byWeekday, format, text));
     }
 
-    private static Schedule Build(string[] fields, bool seconds, string text)
+    private static Schedule Build(string[] fields, CronFormat format, string text)
     {
         try
         {
-            var parsed = CrontabSchedule.Parse(string.Join(' ', fields), new CrontabSchedule.ParseOptions { IncludingSeconds = seconds });
-            return new Schedule(parsed);
+            return new Schedule(CronosExpression.Parse(string.Join(' ', fields), format));
         }
-        catch (CrontabException e)
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
-            throw new FormatException($"bad cron expression '{text}': {FirstSentence(e.Message)}");
-        }
-        catch (OverflowException)
-        {
-            // NCrontab's int.Parse on a number like */99999999999.
-            throw new FormatException($"bad cron expression '{text}': a number is too large");
+            throw new FormatException($"bad cron expression '{text}': {Reason(e.Message)}");
         }
     }
 
-    private static string FirstSentence(string message)
+    /// <summary>Cronos says "The given cron expression has an invalid format. Minutes: Value
+    /// must be..."; the part after the first sentence is the useful one.</summary>
+    private static string Reason(string message)
     {
         int dot = message.IndexOf(". ", StringComparison.Ordinal);
-        return dot > 0 ? message[..dot] : message.TrimEnd('.');
+        return (dot > 0 ? message[(dot + 2)..] : message).TrimEnd('.');
     }
 
-    /// <summary>Rewrites the weekday field as an explicit list of 0..6 (names and 7 =
-    /// Sunday allowed), because NCrontab knows neither 7 nor every name spelling.</summary>
+    /// <summary>Rewrites the weekday field as an explicit list of 0..6, because Cronos knows
+    /// neither full day names nor backwards-range errors worth showing. A nth-weekday
+    /// (<c>fri#3</c>) or last-weekday (<c>friL</c>) item keeps its form, with the day as a
+    /// number; Cronos takes it only alone in its field.</summary>
     private static string NormaliseWeekdays(string field)
     {
         if (field is "*" or "?") return field;
+        var items = field.Split(',');
+        if (items.Length == 1 && NthOrLast(field) is { } special) return special;
         var days = new SortedSet<int>();
-        foreach (var item in field.Split(','))
+        foreach (var item in items)
         {
+            if (NthOrLast(item) is not null)
+                throw new FormatException($"'{item}' must stand alone in the weekday field '{field}'");
             string range = item;
             int step = 1;
             int slash = item.IndexOf('/');
@@ -126,6 +122,16 @@ public static class CronExpression
         return days.Count == 7 ? "*" : string.Join(',', days);
     }
 
+    /// <summary>"5#3", "fri#3" → "5#3"; "5L", "friL" → "5L"; anything else null.</summary>
+    private static string? NthOrLast(string item)
+    {
+        int hash = item.IndexOf('#');
+        if (hash > 0) return Weekday(item[..hash], item) % 7 + item[hash..];
+        if (item.Length > 1 && item[^1] is 'L' or 'l' && !item.Contains('/') && !item.Contains('-'))
+            return Weekday(item[..^1], item) % 7 + "L";
+        return null;
+    }
+
     private static int Weekday(string token, string field)
     {
         if (int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
@@ -139,23 +145,18 @@ public static class CronExpression
         return index;
     }
 
-    private sealed class Schedule(CrontabSchedule schedule) : ICronSchedule
+    private sealed class Schedule(CronosExpression expression) : ICronSchedule
     {
-        public DateTime? NextAfter(DateTime local)
-        {
-            // NCrontab returns its end time when nothing matches before it.
-            var end = local.AddYears(10);
-            var next = schedule.GetNextOccurrence(local, end);
-            return next >= end ? null : next;
-        }
+        public DateTimeOffset? NextAfter(DateTimeOffset after, TimeZoneInfo zone) =>
+            expression.GetNextOccurrence(after, zone);
     }
 
     private sealed class Either(ICronSchedule a, ICronSchedule b) : ICronSchedule
     {
-        public DateTime? NextAfter(DateTime local)
+        public DateTimeOffset? NextAfter(DateTimeOffset after, TimeZoneInfo zone)
         {
-            var x = a.NextAfter(local);
-            var y = b.NextAfter(local);
+            var x = a.NextAfter(after, zone);
+            var y = b.NextAfter(after, zone);
             if (x is null) return y;
             if (y is null) return x;
             return x < y ? x : y;
