@@ -10,7 +10,7 @@ using Chaqum.Control;
 using Chaqum.Control.Requests;
 using Chaqum.History;
 using Chaqum.Service;
-using Chaqum.State;
+using Chaqum.Persistence;
 using Microsoft.Extensions.Logging;
 
 namespace Chaqum;
@@ -117,8 +117,9 @@ public sealed class Daemon : IDisposable
 
         SocketPath = ControlPaths.Socket(options.ControlSocket, tree.Root);
         _reaper = new Reaper(_loop, _log);
+        var cgroups = JobCgroups.Create(_log);
         _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
-            _outputFiles is null ? output : new JobOutputs(output, _outputFiles), _log);
+            _outputFiles is null ? output : new JobOutputs(output, _outputFiles), _log, cgroups);
         if (recovered > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", recovered.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         _jobNumbers = new JobNumberFile(stateDir, _log);
@@ -128,7 +129,10 @@ public sealed class Daemon : IDisposable
         if (stateDir is not null)
         {
             var scheduler = Scheduler;
-            _journal = new LiveJournal(stateDir, () => scheduler.Jobs.Where(j => j.State.IsActive()), _log);
+            var writer = _historyWriter;
+            _journal = new LiveJournal(stateDir, () => scheduler.Jobs.Where(j => j.State.IsActive()), _log,
+                _runner.Identity, () => writer?.WrittenRuns ?? long.MaxValue, cgroups?.Root);
+            if (history is not null) history.Ran += _journal.Ran;
             Scheduler.JobEnqueued += _journal.Enqueued;
             Scheduler.JobStarted += _journal.Started;
             Scheduler.JobFinished += _journal.Finished;
@@ -266,9 +270,12 @@ public sealed class Daemon : IDisposable
     private void OnIdle()
     {
         _status.Stopping("nothing left to do");
-        // Processes that jobs left behind, in their groups or (double-forked) reparented
-        // to us as their subreaper, do not survive us.
-        if (_runner.SignalLingering(Signals.SIGTERM) + SignalOrphans(Signals.SIGTERM) == 0)
+        // Nothing survives the daemon: what jobs left behind, in cgroups that outlived
+        // them or anywhere below us (we are the subreaper, so orphans are ours), gets
+        // SIGTERM, then SIGKILL after the grace period, and we wait for it to be gone
+        // (a killed process's own children come to us in turn, and are killed too).
+        bool killing = Volatile.Read(ref _stopSignals) > 1;
+        if (_runner.SignalLeftovers(killing ? Signals.SIGKILL : Signals.SIGTERM) == 0)
         {
             Finish();
             return;
@@ -276,33 +283,23 @@ public sealed class Daemon : IDisposable
         var deadline = _loop.Clock.Now + _options.Grace;
         void Check()
         {
-            if (_runner.LingeringCount == 0 && LiveOrphans().Count == 0) { Finish(); return; }
-            if (_loop.Clock.Now >= deadline)
+            int left = _runner.SignalLeftovers(killing ? Signals.SIGKILL : 0);
+            if (left == 0) { Finish(); return; }
+            if (_loop.Clock.Now >= deadline || (!killing && Volatile.Read(ref _stopSignals) > 1))
             {
-                _runner.SignalLingering(Signals.SIGKILL);
-                SignalOrphans(Signals.SIGKILL);
-                Finish();
-                return;
+                if (killing)
+                {
+                    _log.LogError("{Count} processes left behind by jobs survive SIGKILL (uninterruptible sleep?); exiting without them", left);
+                    Finish();
+                    return;
+                }
+                killing = true;
+                deadline = _loop.Clock.Now + _options.Grace;
+                _runner.SignalLeftovers(Signals.SIGKILL);
             }
             _loop.After(TimeSpan.FromMilliseconds(50), Check);
         }
         _loop.After(TimeSpan.FromMilliseconds(50), Check);
-    }
-
-    /// <summary>Our children that are not jobs: when idle, no job runs, so every live child
-    /// is an orphan some job left behind (zombies are the reaper's business).</summary>
-    private static List<int> LiveOrphans() =>
-        ProcStat.Children(Environment.ProcessId).Where(pid => ProcStat.State(pid) is { } s && s != 'Z').ToList();
-
-    private int SignalOrphans(int signal)
-    {
-        var orphans = LiveOrphans();
-        foreach (var pid in orphans)
-        {
-            if (signal == Signals.SIGTERM) _log.LogWarning("killing pid {Pid}, left behind by a job", pid);
-            Signals.Process(pid, signal);
-        }
-        return orphans.Count;
     }
 
     private void Finish()
@@ -319,8 +316,9 @@ public sealed class Daemon : IDisposable
     {
         Cleanup("the control socket", _control.Dispose);
         Cleanup("the systemd notifier", _notifier.Dispose);
-        Cleanup("the live journal", () => _journal?.Dispose());
+        // The history first: the journal then keeps whatever it could not write.
         Cleanup("the history", () => _historyWriter?.Dispose());
+        Cleanup("the live journal", () => _journal?.Dispose());
         Cleanup("the job output files", () => _outputFiles?.Dispose());
         if (StateDir is not null) Cleanup("the control-socket pointer", () => File.Delete(Path.Combine(StateDir, "control-socket")));
         Cleanup("the reaper", _reaper.Dispose);

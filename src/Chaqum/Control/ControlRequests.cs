@@ -1,5 +1,5 @@
 using Chaqum.EventLoop;
-using Chaqum.History;
+using Chaqum.Persistence;
 using Chaqum.Logging;
 using Chaqum.Processes;
 using Chaqum.Scheduling;

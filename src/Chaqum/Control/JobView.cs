@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Chaqum.Control.History;
 using Chaqum.Control.Messages;
 using Chaqum.EventLoop;
 using Chaqum.History;
+using Chaqum.Processes;
 using Chaqum.Scheduling;
 
 namespace Chaqum.Control;

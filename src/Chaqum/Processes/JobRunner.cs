@@ -9,10 +9,17 @@ namespace Chaqum.Processes;
 
 /// <summary>
 /// The process side of a job: spawns it with its pipes wired to output readers and a
-/// protocol connection, tracks its exit with the reaper, and signals its process group.
+/// protocol connection, tracks its exit with the reaper, and signals all its processes.
 /// A job is finished when its process has exited: output or fd 3 still held open by a
 /// stray grandchild does not keep it running (those are served until EOF, then closed).
-/// Process groups that outlive their job are remembered and killed at shutdown.
+///
+/// A job's processes are not only its process group, which any of them may leave
+/// (setpgid, setsid): where cgroups can be had, each job runs in a cgroup of its own
+/// (<see cref="JobCgroups"/>); and in any case a signal to a job also goes to its
+/// descendants (found through /proc children lists) and to the daemon's orphans (it is
+/// their subreaper) that carry the job's CHAQUM_IDENT. That sweep also covers what a job
+/// forks before the daemon has moved it into its cgroup. Cgroups that outlive their job
+/// are remembered and emptied at shutdown, with every other descendant of the daemon.
 /// </summary>
 public sealed class JobRunner : IJobLauncher, IDisposable
 {
@@ -21,13 +28,16 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     private readonly Reaper _reaper;
     private readonly IJobOutput _output;
     private readonly ILogger _log;
-    private readonly HashSet<int> _lingering = new();
-    private readonly HashSet<JobProcess> _live = new();
+    private readonly JobCgroups? _cgroups;
+    private readonly HashSet<string> _lingering = new(StringComparer.Ordinal);
+    private readonly Dictionary<Job, JobProcess> _live = new();
+    private List<int>? _orphans;
     private Dispatcher? _dispatcher;
     private Action<Job, JobStatus, ResourceUsage>? _onExit;
 
-    public JobRunner(EventLoop.EventLoop loop, Spawner spawner, Reaper reaper, IJobOutput output, ILogger log)
+    public JobRunner(EventLoop.EventLoop loop, Spawner spawner, Reaper reaper, IJobOutput output, ILogger log, JobCgroups? cgroups = null)
     {
+        _cgroups = cgroups;
         _loop = loop;
         _spawner = spawner;
         _reaper = reaper;
@@ -52,7 +62,16 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         public required OutputReader Stdout { get; init; }
         public required OutputReader Stderr { get; init; }
         public required JobConnection Connection { get; init; }
+        /// <summary>The job's cgroup directory, if it got one.</summary>
+        public string? Cgroup { get; init; }
+        /// <summary>Start time of the job's process (/proc/PID/stat field 22).</summary>
+        public long StartTicks { get; init; }
     }
+
+    /// <summary>What tells the job's process from any later one with its pid, and where
+    /// its processes are: for the live journal, so that crash recovery finds them.</summary>
+    public (long StartTicks, string? Cgroup) Identity(Job job) =>
+        _live.TryGetValue(job, out var p) ? (p.StartTicks, p.Cgroup) : (0, null);
 
     public LaunchResult Launch(Job job)
     {
@@ -85,16 +104,21 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             return LaunchResult.Failed($"{Errno.Text(errno)} ({job.Script.Relative})", transient);
         }
 
+        // Into its cgroup before anything else (see JobCgroups for the window this leaves);
+        // the start time is read while the child is ours and unreaped, so it is its own.
+        string? cgroup = _cgroups?.Enter($"job-{job.Number}.{job.Attempt}", pid);
         var process = new JobProcess
         {
             Job = job,
             Pid = pid,
+            Cgroup = cgroup,
+            StartTicks = ProcStat.StartTicks(pid) ?? 0,
             Stdout = new OutputReader(_loop, job, OutputStream.Stdout, pipes.Stdout, _output),
             Stderr = new OutputReader(_loop, job, OutputStream.Stderr, pipes.Stderr, _output),
             Connection = new JobConnection(_loop, job, pipes.Commands, pipes.Replies, _dispatcher!, _log),
         };
         job.Process = process;
-        _live.Add(process);
+        _live[job] = process;
         _reaper.Track(pid, (status, usage) => Exited(process, status, usage));
         return LaunchResult.Started(pid);
     }
@@ -105,51 +129,122 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         process.Stdout.Drain();
         process.Stderr.Drain();
         process.Connection.JobExited();
-        _live.Remove(process);
+        _live.Remove(process.Job);
 
         var jobStatus = Wait.Exited(status) ? JobStatus.Exited(Wait.ExitCode(status)) : JobStatus.Killed(Wait.TermSignal(status));
         var resources = new ResourceUsage(usage.UserTime.ToTimeSpan(), usage.SystemTime.ToTimeSpan(), usage.MaxRssKilobytes * 1024);
-        if (Signals.GroupExists(process.Pid))
+        if (process.Cgroup is { } cgroup && !JobCgroups.Remove(cgroup))
         {
-            _lingering.Add(process.Pid);
-            _log.LogDebug("{Job}: process group {Pgid} outlives the job", process.Job.Id, process.Pid);
+            _lingering.Add(cgroup);
+            _log.LogDebug("{Job}: processes in {Cgroup} outlive the job", process.Job.Id, cgroup);
         }
         _onExit!(process.Job, jobStatus, resources);
     }
 
+    /// <summary>Signals every process of the job: its process group, its cgroup, its
+    /// descendants, and the daemon's orphans that carry its CHAQUM_IDENT; each once.</summary>
     public void Signal(Job job, int signal)
     {
         if (job.Pid <= 0) return;
+        // The job's pid is our unreaped child, so neither it nor its group number can
+        // belong to anyone else yet.
         if (!Signals.KillGroup(job.Pid, signal))
             _log.LogDebug("{Job}: {Signal} to process group {Pgid}: {Error}", job.Id, Signals.Name(signal), job.Pid, Errno.Text(Errno.Last));
+        bool InGroup(int pid) => ProcStat.Group(pid) == job.Pid;
+        _live.TryGetValue(job, out var process);
+        // The job's own process, if it moved to another group.
+        if (!InGroup(job.Pid) && process?.Cgroup is null) Signals.Process(job.Pid, signal);
+        var inCgroup = process?.Cgroup is { } cgroup ? SignalCgroup(cgroup, signal, skip: InGroup) : new List<int>();
+        int swept = inCgroup.Count(pid => !InGroup(pid));
+        foreach (var (pid, parent) in Strays(job))
+        {
+            if (InGroup(pid) || inCgroup.Contains(pid)) continue;
+            using var claimed = ClaimedProcess.Claim(pid, isOurs: p => ProcStat.ParentPid(p) == parent);
+            if (claimed?.Signal(signal) == true) swept++;
+        }
+        if (swept > 0)
+            _log.LogInformation("{Job}: {Signal} also to {Count} of its processes that left its process group",
+                job.Id, Signals.Name(signal), swept);
     }
 
-    /// <summary>Signals the groups of jobs that have ended but left processes behind.
-    /// Returns how many such groups still exist.</summary>
-    public int SignalLingering(int signal)
+    /// <summary>The job's processes that a signal to its group or cgroup may miss, each
+    /// with the parent it was found under: its descendants, and our orphans marked with
+    /// its id (with their descendants).</summary>
+    private IEnumerable<(int Pid, int Parent)> Strays(Job job)
     {
-        _lingering.RemoveWhere(pgid => !Signals.GroupExists(pgid));
-        foreach (int pgid in _lingering)
+        foreach (var found in ProcStat.DescendantsWithParents(job.Pid)) yield return found;
+        int self = Environment.ProcessId;
+        foreach (int orphan in Orphans())
         {
-            _log.LogInformation("sending {Signal} to left-over process group {Pgid}", Signals.Name(signal), pgid);
-            Signals.KillGroup(pgid, signal);
+            if (!ProcStat.HasEnvironment(orphan, "CHAQUM_IDENT", job.Id)) continue;
+            yield return (orphan, self);
+            foreach (var found in ProcStat.DescendantsWithParents(orphan)) yield return found;
         }
-        return _lingering.Count;
     }
 
-    public int LingeringCount
+    /// <summary>Our children that are not running jobs: read once per loop turn (a stop
+    /// signals every job in one turn).</summary>
+    private List<int> Orphans()
     {
-        get
+        if (_orphans is null)
         {
-            _lingering.RemoveWhere(pgid => !Signals.GroupExists(pgid));
-            return _lingering.Count;
+            var jobs = _live.Values.Select(p => p.Pid).ToHashSet();
+            _orphans = ProcStat.Children(Environment.ProcessId).Where(pid => !jobs.Contains(pid)).ToList();
+            _loop.Post(() => _orphans = null);
         }
+        return _orphans;
+    }
+
+    /// <summary>SIGKILL through cgroup.kill; another signal to each member (but those
+    /// skip says were signalled already) that is still in the cgroup once we hold it.
+    /// Returns the members found.</summary>
+    private static List<int> SignalCgroup(string cgroup, int signal, Func<int, bool>? skip = null)
+    {
+        var members = JobCgroups.Procs(cgroup);
+        if (signal == Signals.SIGKILL)
+        {
+            JobCgroups.Kill(cgroup);
+            return members;
+        }
+        foreach (int pid in members)
+        {
+            if (signal == 0 || skip?.Invoke(pid) == true) continue;
+            using var claimed = ClaimedProcess.Claim(pid, isOurs: p => JobCgroups.Procs(cgroup).Contains(p));
+            claimed?.Signal(signal);
+        }
+        return members;
+    }
+
+    /// <summary>At stop, when no job runs: signals what jobs left behind, in cgroups that
+    /// outlived their job and among the daemon's descendants (every process below a
+    /// subreaper is one: reparented orphans included). Returns how many were found.</summary>
+    public int SignalLeftovers(int signal)
+    {
+        int found = 0;
+        foreach (var cgroup in _lingering.ToList())
+        {
+            if (JobCgroups.Remove(cgroup)) { _lingering.Remove(cgroup); continue; }
+            int members = SignalCgroup(cgroup, signal).Count;
+            if (members > 0 && signal != 0)
+                _log.LogInformation("sending {Signal} to {Count} processes left in {Cgroup}", Signals.Name(signal), members, cgroup);
+            found += members;
+        }
+        foreach (var (pid, parent) in ProcStat.DescendantsWithParents(Environment.ProcessId))
+        {
+            using var claimed = ClaimedProcess.Claim(pid, isOurs: p => ProcStat.ParentPid(p) == parent);
+            if (claimed is null) continue;
+            found++;
+            if (signal == 0) continue;
+            if (signal == Signals.SIGTERM) _log.LogWarning("killing pid {Pid}, left behind by a job", pid);
+            claimed.Signal(signal);
+        }
+        return found;
     }
 
     /// <summary>At exit: closes every pipe still open.</summary>
     public void CloseAll()
     {
-        foreach (var p in _live.ToList())
+        foreach (var p in _live.Values.ToList())
         {
             p.Stdout.Shutdown();
             p.Stderr.Shutdown();
@@ -158,5 +253,11 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         _live.Clear();
     }
 
-    public void Dispose() => _spawner.Dispose();
+    public void Dispose()
+    {
+        foreach (var cgroup in _lingering)
+            if (!JobCgroups.Remove(cgroup)) _log.LogWarning("cannot remove {Cgroup}: processes are left in it", cgroup);
+        _cgroups?.Dispose();
+        _spawner.Dispose();
+    }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Chaqum.Control.History;
+using Chaqum.History;
 
 namespace Chaqumctl.Commands;
 

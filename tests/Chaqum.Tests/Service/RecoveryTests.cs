@@ -1,4 +1,4 @@
-using Chaqum.Control.History;
+using Chaqum.Persistence;
 using Chaqum.Tests.Control;
 using Chaqum.Tests.Daemon;
 using Chaqum.Tests.Support;
@@ -32,9 +32,8 @@ public class RecoveryTests
         using var first = DaemonProcess.Start(tree);
         Poll.Until(() => tree.Exists("grandchild.pid") && tree.Read("grandchild.pid").Trim().Length > 0, "the grandchild runs");
         int grandchild = int.Parse(tree.Read("grandchild.pid").Trim());
-        // Every live record is on disk: init's and the running worker's with pid and start
-        // time, and the queued worker's (records are written in batches, so the queued one
-        // may come a batch later than the other two).
+        // Every live record is in the journal: init's and the running worker's with pid and
+        // start time, and the queued worker's.
         Poll.Until(() => LiveRecords(tree) is var live && live.Count == 3 && live.Count(l => l.Pid > 0 && l.StartTicks > 0) == 2,
             "init and both workers recorded live");
         first.Signal(9);
@@ -72,8 +71,8 @@ public class RecoveryTests
     public void Every_job_acknowledged_before_a_kill_9_is_recovered()
     {
         // 300 enqueues as fast as the daemon answers, then kill -9 a millisecond or so
-        // after the last "S": the history's live table is written in batches a tenth of a
-        // second apart and has none of them yet; the live journal has every one.
+        // after the last "S": the live journal has every one (each line is written before
+        // the reply leaves).
         const int count = 300;
         using var tree = new TempTree();
         tree.Script("work", "sleep 300\n");
@@ -120,17 +119,10 @@ public class RecoveryTests
             Poll.Until(() => File.Exists($"/proc/{stranger.Id}/stat") && File.ReadAllText($"/proc/{stranger.Id}/stat").Contains("(sleep)"), "the stranger runs");
             long ticks = StartTicks(stranger.Id);
             Directory.CreateDirectory(tree.StateDir);
-            using (var store = HistoryStore.Open(tree.StateDir)!)
-            {
-                store.Write(Array.Empty<RunRecord>(), new[]
-                {
-                    new LiveRecord
-                    {
-                        Id = "victim/41", Script = "victim", Args = new[] { "a b" }, EnqueuedAt = DateTimeOffset.Now.AddMinutes(-5),
-                        StartedAt = DateTimeOffset.Now.AddMinutes(-5), Pid = stranger.Id, StartTicks = ticks - 1,
-                    },
-                }, Array.Empty<string>());
-            }
+            double t = DateTimeOffset.Now.AddMinutes(-5).ToUnixTimeMilliseconds() / 1000.0;
+            File.WriteAllText(Path.Combine(tree.StateDir, LiveJournal.FileName),
+                $$"""{"k":"+","id":"victim/41","a":0,"s":"victim","x":["a b"],"t":{{t}}}""" + "\n" +
+                $$"""{"k":"s","id":"victim/41","a":1,"pid":{{stranger.Id}},"st":{{ticks - 1}},"t":{{t}}}""" + "\n");
 
             using var d = DaemonProcess.Start(tree);
             Assert.That(d.WaitForExit(), Is.EqualTo(0));
@@ -148,15 +140,8 @@ public class RecoveryTests
         }
     }
 
-    private static List<LiveRecord> LiveRecords(TempTree tree)
-    {
-        try
-        {
-            using var store = HistoryStore.Open(tree.StateDir, readOnly: true);
-            return store?.ReadLive() ?? new List<LiveRecord>();
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException) { return new List<LiveRecord>(); }
-    }
+    private static List<LiveRecord> LiveRecords(TempTree tree) =>
+        LiveJournal.Read(tree.StateDir).Jobs.Where(j => !j.Finished).Select(j => j.Job).ToList();
 
     private static long StartTicks(int pid)
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using Chaqum.Control.History;
+using Chaqum.History;
 using Chaqum.Tests.Control;
 using Chaqum.Tests.Daemon;
 using Chaqum.Tests.Support;

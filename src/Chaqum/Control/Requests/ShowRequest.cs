@@ -1,5 +1,6 @@
 using Chaqum.Control.Messages;
 using Chaqum.History;
+using Chaqum.Processes;
 using Chaqum.Scheduling;
 
 namespace Chaqum.Control.Requests;

@@ -1,4 +1,4 @@
-namespace Chaqum.Control.History;
+namespace Chaqum.History;
 
 /// <summary>
 /// "Usual" runtime of a script, from its recent successful runs: the median is what ps

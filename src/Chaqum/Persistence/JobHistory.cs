@@ -1,11 +1,12 @@
-using Chaqum.Control.History;
+using Chaqum.History;
 using Chaqum.Scheduling;
 
-namespace Chaqum.History;
+namespace Chaqum.Persistence;
 
-/// <summary>Turns scheduler events into history records: a live record while a job is
-/// queued or running, a run record when an attempt ends (or a job ends without running),
-/// and keeps the recent runtimes per script that ps compares against ("usual").</summary>
+/// <summary>Turns scheduler events into history records: a run record when an attempt
+/// ends (or a job ends without running), handed to the history writer and to whoever
+/// listens to <see cref="Ran"/> (the live journal, which keeps it until the history has
+/// it), and keeps the recent runtimes per script that ps compares against ("usual").</summary>
 public sealed class JobHistory
 {
     private readonly HistoryWriter _writer;
@@ -16,14 +17,12 @@ public sealed class JobHistory
     {
         _writer = writer;
         _stateDir = stateDir;
-        scheduler.JobEnqueued += job => _writer.Live(Live(job));
-        scheduler.JobStarted += job => _writer.Live(Live(job));
         scheduler.AttemptEnded += AttemptEnded;
         scheduler.JobFinished += Finished;
     }
 
     /// <summary>The job's identity and origin; start time and pid only if it ran.</summary>
-    private static JobHead Head(Job job, bool ran, int pid) => new()
+    internal static JobHead Head(Job job, bool ran, int pid) => new()
     {
         Id = job.Id,
         Attempt = job.Attempt,
@@ -36,7 +35,14 @@ public sealed class JobHistory
         Pid = ran ? pid : 0,
     };
 
-    private static LiveRecord Live(Job job) => new(Head(job, ran: true, job.Pid));
+    /// <summary>Every run record, right after it went to the writer.</summary>
+    public event Action<RunRecord>? Ran;
+
+    private void Ended(RunRecord run)
+    {
+        _writer.Ended(run);
+        Ran?.Invoke(run);
+    }
 
     private void AttemptEnded(Job job, JobStatus status, Outcome outcome)
     {
@@ -44,7 +50,7 @@ public sealed class JobHistory
         // later (at the first ps), the store would lack the runs still queued, and those
         // would never count; loaded after queueing, this run could count twice.
         var list = outcome == Outcome.Exited ? Runtimes(job.Script.Relative) : null;
-        _writer.Ended(Record(job, status, outcome, ran: true));
+        Ended(Record(job, status, outcome, ran: true));
         if (list is null) return;
         list.Insert(0, job.LastRuntime.TotalSeconds);
         if (list.Count > Usual.Window) list.RemoveAt(list.Count - 1);
@@ -54,8 +60,7 @@ public sealed class JobHistory
     {
         // A job that ended without running this time (cancelled, dependency failed, spawn
         // failed) has no attempt record yet.
-        if (job.State == JobState.Cancelled) _writer.Ended(Record(job, job.Status, job.Outcome, ran: false));
-        _writer.NotLive(job.Id);
+        if (job.State == JobState.Cancelled) Ended(Record(job, job.Status, job.Outcome, ran: false));
     }
 
     private static RunRecord Record(Job job, JobStatus status, Outcome outcome, bool ran) => new(Head(job, ran, job.LastPid))

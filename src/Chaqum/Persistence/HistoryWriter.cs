@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using Chaqum.Control.History;
+using Chaqum.History;
 using Microsoft.Extensions.Logging;
 
-namespace Chaqum.History;
+namespace Chaqum.Persistence;
 
 /// <summary>
 /// Writes the history off the event loop: the loop only enqueues records (no I/O on the
@@ -10,6 +10,10 @@ namespace Chaqum.History;
 /// batch, at most every <see cref="BatchDelay"/>. If the disk is full or the state
 /// directory unwritable, the problem is logged once, records are kept in memory (up to a
 /// bound) and written again later; jobs are never held up by the history.
+///
+/// <see cref="WrittenRuns"/> counts the runs on disk, in the order they were handed in:
+/// the live journal keeps every run beyond that count, so a run the history has not
+/// taken yet (a crash, or a full disk at a clean stop) is recorded by the next start.
 /// </summary>
 public sealed class HistoryWriter : IDisposable
 {
@@ -26,7 +30,7 @@ public sealed class HistoryWriter : IDisposable
     private string? _lastError;
     private DateTimeOffset _nextPrune;
 
-    private sealed record Gone(string Id);
+    private long _writtenRuns;
 
     public HistoryWriter(string stateDir, TimeSpan retention, ILogger log)
     {
@@ -38,8 +42,10 @@ public sealed class HistoryWriter : IDisposable
     }
 
     public void Ended(RunRecord run) => _queue.Add(run);
-    public void Live(LiveRecord live) => _queue.Add(live);
-    public void NotLive(string id) => _queue.Add(new Gone(id));
+
+    /// <summary>How many of the runs handed to <see cref="Ended"/> are on disk (or were
+    /// given up): the first this many, in order. Read from any thread.</summary>
+    public long WrittenRuns => Interlocked.Read(ref _writtenRuns);
 
     /// <summary>Blocks until everything queued so far is on disk (or has failed).</summary>
     public void Flush(TimeSpan timeout)
@@ -53,8 +59,6 @@ public sealed class HistoryWriter : IDisposable
     private void Run()
     {
         var runs = new List<RunRecord>();
-        var live = new Dictionary<string, LiveRecord>();
-        var gone = new HashSet<string>();
         var flushed = new List<ManualResetEventSlim>();
         while (!_queue.IsCompleted)
         {
@@ -65,46 +69,42 @@ public sealed class HistoryWriter : IDisposable
             // record (and the spinning before each wait) cost more CPU than the writing.
             if (flushed.Count == 0 && _queue.Count < 5000) _wake.Wait(BatchDelay);
             _wake.Reset();
-            while (runs.Count + live.Count + gone.Count < 5000 && _queue.TryTake(out var next)) Add(next);
-            if (Write(runs, live.Values.ToList(), gone.ToList()))
+            while (runs.Count < 5000 && _queue.TryTake(out var next)) Add(next);
+            if (Write(runs))
             {
+                Interlocked.Add(ref _writtenRuns, runs.Count);
                 runs.Clear();
-                live.Clear();
-                gone.Clear();
             }
             else if (runs.Count > MaxPending)
             {
                 _log.LogError("history: dropping {Count} unwritten runs", runs.Count - MaxPending);
+                Interlocked.Add(ref _writtenRuns, runs.Count - MaxPending);
                 runs.RemoveRange(0, runs.Count - MaxPending);
             }
             foreach (var f in flushed) f.Set();
             flushed.Clear();
             PruneIfDue();
         }
+        // Stopping: one last try for what a failing disk held back (the live journal keeps
+        // whatever still fails).
+        if (runs.Count > 0 && Write(runs)) Interlocked.Add(ref _writtenRuns, runs.Count);
 
         void Add(object item)
         {
             switch (item)
             {
                 case RunRecord r: runs.Add(r); break;
-                case LiveRecord l: gone.Remove(l.Id); live[l.Id] = WithStartTicks(l); break;
-                case Gone g: live.Remove(g.Id); gone.Add(g.Id); break;
                 case ManualResetEventSlim f: flushed.Add(f); break;
             }
         }
     }
 
-    /// <summary>Reads the process start time here, off the loop. If the process is already
-    /// gone, its record will be removed in this or the next batch anyway.</summary>
-    private static LiveRecord WithStartTicks(LiveRecord l) =>
-        l.Pid > 0 && l.StartTicks == 0 ? l with { StartTicks = ProcStat.StartTicks(l.Pid) ?? 0 } : l;
-
-    private bool Write(List<RunRecord> runs, List<LiveRecord> live, List<string> gone)
+    private bool Write(List<RunRecord> runs)
     {
         try
         {
             _store ??= HistoryStore.Open(_stateDir);
-            _store!.Write(runs, live, gone);
+            _store!.Write(runs);
             if (_lastError is not null)
             {
                 _log.LogInformation("history: writing again ({Count} runs caught up)", runs.Count);
@@ -144,7 +144,7 @@ public sealed class HistoryWriter : IDisposable
     {
         _queue.CompleteAdding();
         _wake.Set();
-        _thread.Join(TimeSpan.FromSeconds(10));
-        _store?.Dispose();
+        // Not joined in time: the thread still uses the store (and the process exits soon).
+        if (_thread.Join(TimeSpan.FromSeconds(10))) _store?.Dispose();
     }
 }

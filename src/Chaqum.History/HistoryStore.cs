@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-namespace Chaqum.Control.History;
+namespace Chaqum.History;
 
 /// <summary>
 /// The SQLite history of a tree (STATE_DIR/history.sqlite, WAL mode): one row per run in
-/// `runs`, and in `live` the jobs queued or running right now (what crash recovery reads
-/// after an unclean end). The daemon writes through one connection from its history
-/// thread; chaqumctl reads concurrently, even while the daemon writes.
+/// `runs`. (What is queued or running right now is the daemon's live journal, not here.)
+/// The daemon writes through one connection from its history thread; chaqumctl reads
+/// concurrently, even while the daemon writes.
 /// </summary>
 public sealed class HistoryStore : IDisposable
 {
@@ -54,11 +54,8 @@ public sealed class HistoryStore : IDisposable
         Execute("CREATE INDEX IF NOT EXISTS runs_script ON runs(script, ended_at)");
         Execute("CREATE INDEX IF NOT EXISTS runs_ended ON runs(ended_at)");
         Execute("CREATE INDEX IF NOT EXISTS runs_id ON runs(id)");
-        Execute("""
-            CREATE TABLE IF NOT EXISTS live (
-                id TEXT PRIMARY KEY, attempt INTEGER, script TEXT NOT NULL, args TEXT NOT NULL,
-                grp TEXT, parent TEXT, enqueued_at REAL, started_at REAL, pid INTEGER, start_ticks INTEGER)
-            """);
+        // Earlier versions kept the live jobs here too; the live journal is their one record now.
+        Execute("DROP TABLE IF EXISTS live");
     }
 
     private void Execute(string sql)
@@ -68,65 +65,34 @@ public sealed class HistoryStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>Appends runs, and updates the live table, in one transaction.</summary>
-    public void Write(IReadOnlyList<RunRecord> runs, IReadOnlyList<LiveRecord> live, IReadOnlyList<string> gone)
+    /// <summary>Appends runs in one transaction.</summary>
+    public void Write(IReadOnlyList<RunRecord> runs)
     {
+        if (runs.Count == 0) return;
         using var tx = _db.BeginTransaction();
-        if (runs.Count > 0)
+        using var insert = _db.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = """
+            INSERT INTO runs (id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
+                              exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid)
+            VALUES ($id, $attempt, $script, $args, $grp, $parent, $enq, $start, $end, $runtime,
+                    $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid)
+            """;
+        var p = Parameters(insert, "$id", "$attempt", "$script", "$args", "$grp", "$parent", "$enq", "$start", "$end",
+            "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid");
+        foreach (var r in runs)
         {
-            using var insert = _db.CreateCommand();
-            insert.Transaction = tx;
-            insert.CommandText = """
-                INSERT INTO runs (id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
-                                  exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid)
-                VALUES ($id, $attempt, $script, $args, $grp, $parent, $enq, $start, $end, $runtime,
-                        $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid)
-                """;
-            var p = Parameters(insert, "$id", "$attempt", "$script", "$args", "$grp", "$parent", "$enq", "$start", "$end",
-                "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid");
-            foreach (var r in runs)
-            {
-                SetHead(p, r);
-                p[8].Value = r.EndedAt is { } e ? Seconds(e) : DBNull.Value;
-                p[9].Value = (object?)r.RuntimeSeconds ?? DBNull.Value;
-                p[10].Value = (object?)r.ExitCode ?? DBNull.Value;
-                p[11].Value = (object?)r.Signal ?? DBNull.Value;
-                p[12].Value = r.Outcome;
-                p[13].Value = r.CpuUserSeconds;
-                p[14].Value = r.CpuSystemSeconds;
-                p[15].Value = r.MaxRssBytes;
-                p[16].Value = r.Pid;
-                insert.ExecuteNonQuery();
-            }
-        }
-        if (live.Count > 0)
-        {
-            using var upsert = _db.CreateCommand();
-            upsert.Transaction = tx;
-            upsert.CommandText = """
-                INSERT OR REPLACE INTO live (id, attempt, script, args, grp, parent, enqueued_at, started_at, pid, start_ticks)
-                VALUES ($id, $attempt, $script, $args, $grp, $parent, $enq, $start, $pid, $ticks)
-                """;
-            var p = Parameters(upsert, "$id", "$attempt", "$script", "$args", "$grp", "$parent", "$enq", "$start", "$pid", "$ticks");
-            foreach (var l in live)
-            {
-                SetHead(p, l);
-                p[8].Value = l.Pid;
-                p[9].Value = l.StartTicks;
-                upsert.ExecuteNonQuery();
-            }
-        }
-        if (gone.Count > 0)
-        {
-            using var delete = _db.CreateCommand();
-            delete.Transaction = tx;
-            delete.CommandText = "DELETE FROM live WHERE id = $id";
-            var id = delete.Parameters.Add("$id", SqliteType.Text);
-            foreach (var g in gone)
-            {
-                id.Value = g;
-                delete.ExecuteNonQuery();
-            }
+            SetHead(p, r);
+            p[8].Value = r.EndedAt is { } e ? Seconds(e) : DBNull.Value;
+            p[9].Value = (object?)r.RuntimeSeconds ?? DBNull.Value;
+            p[10].Value = (object?)r.ExitCode ?? DBNull.Value;
+            p[11].Value = (object?)r.Signal ?? DBNull.Value;
+            p[12].Value = r.Outcome;
+            p[13].Value = r.CpuUserSeconds;
+            p[14].Value = r.CpuSystemSeconds;
+            p[15].Value = r.MaxRssBytes;
+            p[16].Value = r.Pid;
+            insert.ExecuteNonQuery();
         }
         tx.Commit();
     }
@@ -147,22 +113,6 @@ public sealed class HistoryStore : IDisposable
 
     private static SqliteParameter[] Parameters(SqliteCommand cmd, params string[] names) =>
         names.Select(n => cmd.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
-
-    public List<LiveRecord> ReadLive()
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT id, attempt, script, args, grp, parent, enqueued_at, started_at, pid, start_ticks FROM live ORDER BY enqueued_at";
-        using var r = cmd.ExecuteReader();
-        var list = new List<LiveRecord>();
-        while (r.Read())
-        {
-            list.Add(new LiveRecord(Head(r, pid: 8))
-            {
-                StartTicks = r.IsDBNull(9) ? 0 : r.GetInt64(9),
-            });
-        }
-        return list;
-    }
 
     /// <summary>The <see cref="JobRecord"/> fields of a row whose first eight columns are
     /// id, attempt, script, args, grp, parent, enqueued_at, started_at (the pid is where
@@ -189,8 +139,6 @@ public sealed class HistoryStore : IDisposable
         cmd.Parameters.AddWithValue("$a", attempt);
         return cmd.ExecuteScalar() is not null;
     }
-
-    public void ClearLive() => Execute("DELETE FROM live");
 
     /// <summary>Runs matching the query, oldest first (the newest `Limit` of them).</summary>
     public List<RunRecord> Query(HistoryQuery q)

@@ -1,12 +1,12 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Chaqum.Control.History;
+namespace Chaqum.History;
 
 /// <summary>
 /// What every record of a job holds: which job and attempt, what it runs, where it came
-/// from, when. A run and a live record are both this plus their own fields, and one is
-/// made from the other (a live job lost in a crash becomes a run) with the copy
-/// constructor records give.
+/// from, when. A run and the daemon's live record (its journal) are both this plus their
+/// own fields, and one is made from the other (a live job lost in a crash becomes a run)
+/// with the copy constructor records give.
 /// </summary>
 public abstract record JobRecord
 {
@@ -46,20 +46,6 @@ public sealed record RunRecord : JobRecord
     public double CpuUserSeconds { get; init; }
     public double CpuSystemSeconds { get; init; }
     public long MaxRssBytes { get; init; }
-}
-
-/// <summary>A job that was running or queued when the daemon last saw it: the material
-/// of crash recovery (a clean stop leaves none).</summary>
-public sealed record LiveRecord : JobRecord
-{
-    public LiveRecord() { }
-
-    [SetsRequiredMembers]
-    public LiveRecord(JobRecord job) : base(job) { }
-
-    /// <summary>The process's start time in clock ticks since boot (/proc/PID/stat field
-    /// 22): tells our process from a later one that reused its pid.</summary>
-    public long StartTicks { get; init; }
 }
 
 /// <summary>Per-script figures over its recorded runs.</summary>

@@ -3,7 +3,7 @@ using Chaqum.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Chaqum.State;
+namespace Chaqum.Persistence;
 
 /// <summary>
 /// Hands out job numbers that never repeat for a tree, even across restarts and crashes:
