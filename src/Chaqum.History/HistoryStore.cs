@@ -130,13 +130,16 @@ public sealed class HistoryStore : IDisposable
         Pid = r.IsDBNull(pid) ? 0 : r.GetInt32(pid),
     };
 
-    /// <summary>Whether the run of this job's attempt is recorded.</summary>
-    public bool HasRun(string id, int attempt)
+    /// <summary>Whether the run of this job's attempt is recorded. The entry job's id
+    /// ("init") repeats in every daemon run, so the time it was enqueued tells its runs
+    /// apart (to the millisecond, as the live journal keeps it).</summary>
+    public bool HasRun(string id, int attempt, DateTimeOffset enqueuedAt)
     {
         using var cmd = _db.CreateCommand();
-        cmd.CommandText = "SELECT 1 FROM runs WHERE id = $id AND attempt = $a LIMIT 1";
+        cmd.CommandText = "SELECT 1 FROM runs WHERE id = $id AND attempt = $a AND abs(enqueued_at - $t) < 0.002 LIMIT 1";
         cmd.Parameters.AddWithValue("$id", id);
         cmd.Parameters.AddWithValue("$a", attempt);
+        cmd.Parameters.AddWithValue("$t", Seconds(enqueuedAt));
         return cmd.ExecuteScalar() is not null;
     }
 

@@ -24,12 +24,12 @@ public static class Recovery
         var journal = LiveJournal.Read(stateDir);
         if (journal.Jobs.Count == 0 && journal.Runs.Count == 0) return 0;
         using var store = HistoryStore.Open(stateDir)!;
-        var runs = journal.Runs.Where(r => !store.HasRun(r.Id, r.Attempt)).ToList();
+        var runs = journal.Runs.Where(r => !store.HasRun(r.Id, r.Attempt, r.EnqueuedAt)).ToList();
         // Lost: what is still live in the journal, and what it saw finish with no run
         // recorded anywhere (a journal of an earlier version, which kept no runs).
         var ran = journal.Runs.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         var live = journal.Jobs
-            .Where(j => !j.Finished || (!ran.Contains(j.Job.Id) && !store.HasRun(j.Job.Id, j.Job.Attempt)))
+            .Where(j => !j.Finished || (!ran.Contains(j.Job.Id) && !store.HasRun(j.Job.Id, j.Job.Attempt, j.Job.EnqueuedAt)))
             .Select(j => j.Finished ? j.Job with { Pid = 0 } : j.Job)
             .OrderBy(l => l.EnqueuedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
 
