@@ -103,6 +103,7 @@ public class FaultTests
         Assert.That(log, Does.Match("job numbers: .* written again"));
         Assert.That(Regex.Count(log, @"log file .*: cannot write"), Is.InRange(1, 10));
         Assert.That(log, Does.Not.Contain("internal error"));
+        Assert.That(log, Does.Not.Contain(": Success"), "every failure names its errno, read right after the call");
 
         // Every job is in the history, and the job number file is ahead of every number used.
         // Not pooled: a pooled connection would keep the file open and the tmpfs busy.
