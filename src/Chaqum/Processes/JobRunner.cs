@@ -221,16 +221,19 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     public int SignalLeftovers(int signal)
     {
         int found = 0;
+        var inCgroups = new HashSet<int>();
         foreach (var cgroup in _lingering.ToList())
         {
             if (JobCgroups.Remove(cgroup)) { _lingering.Remove(cgroup); continue; }
-            int members = SignalCgroup(cgroup, signal).Count;
-            if (members > 0 && signal != 0)
-                _log.LogInformation("sending {Signal} to {Count} processes left in {Cgroup}", Signals.Name(signal), members, cgroup);
-            found += members;
+            var members = SignalCgroup(cgroup, signal);
+            if (signal == Signals.SIGTERM)
+                foreach (int pid in members) _log.LogWarning("killing pid {Pid}, left behind by a job (in {Cgroup})", pid, cgroup);
+            inCgroups.UnionWith(members);
+            found += members.Count;
         }
         foreach (var (pid, parent) in ProcStat.DescendantsWithParents(Environment.ProcessId))
         {
+            if (inCgroups.Contains(pid)) continue;
             using var claimed = ClaimedProcess.Claim(pid, isOurs: p => ProcStat.ParentPid(p) == parent);
             if (claimed is null) continue;
             found++;
