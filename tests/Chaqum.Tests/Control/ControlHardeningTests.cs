@@ -120,12 +120,12 @@ public class ControlHardeningTests
     public void A_follower_that_does_not_read_costs_a_bounded_backlog_and_is_told_what_it_missed()
     {
         using var tree = new TempTree();
-        // 160 MB of 8000-byte lines once "go" appears; "written" says all of it is in the
+        // 320 MB of 8000-byte lines once "go" appears; "written" says all of it is in the
         // daemon's pipe (the daemon has read all but a pipe's worth of it).
         tree.Script("chatty", """
             echo ready
             while [ ! -e go ]; do sleep 0.05; done
-            head -c 160000000 /dev/zero | tr '\0' x | fold -w 8000
+            head -c 320000000 /dev/zero | tr '\0' x | fold -w 8000
             touch written
             while [ ! -e end ]; do sleep 0.05; done
             """);
@@ -144,10 +144,14 @@ public class ControlHardeningTests
             double before = PeakMiB(d.Pid);
 
             File.WriteAllText(tree.PathOf("go"), "");
-            Poll.Until(() => tree.Exists("written"), "the chatty job to write 160 MB", TimeSpan.FromMinutes(8));
+            Poll.Until(() => tree.Exists("written"), "the chatty job to write 320 MB", TimeSpan.FromMinutes(8));
             double growth = PeakMiB(d.Pid) - before;
-            TestContext.Progress.WriteLine($"    peak memory grew by {growth:0.0} MiB while a stalled follower missed 160 MB");
-            Assert.That(growth, Is.LessThan(100), "a follower that does not read must not make the daemon hold the output");
+            TestContext.Progress.WriteLine($"    peak memory grew by {growth:0.0} MiB while a stalled follower missed 320 MB");
+            // Bounded, not proportional: about 70 MiB for 40 MB written, 100 MiB for 320 MB
+            // (the backlog, and the garbage collector's room for a flood of short-lived
+            // lines); a daemon that queued everything for the follower grows by twice the
+            // volume, 640 MiB and more.
+            Assert.That(growth, Is.LessThan(200), "a follower that does not read must not make the daemon hold the output");
             Assert.That(Ctl_(d, "ps", "--json").Exit, Is.EqualTo(0), "the daemon serves others meanwhile");
 
             // Now the follower reads: it gets the newest lines, the end, and a marker
