@@ -7,12 +7,13 @@ set -eu
 
 usage() {
     cat <<'EOF'
-Usage: ./install.sh [--self-contained] [PREFIX]
+Usage: ./install.sh [--jit] [--self-contained] [PREFIX]
 
 Builds chaqum and chaqumctl (dotnet publish, Release) and installs under PREFIX
 (default /usr/local):
 
-  PREFIX/lib/chaqum/                 chaqum, chaqumctl, their libraries, and clients/
+  PREFIX/lib/chaqum/                 chaqum, chaqumctl, their native libraries
+                                     (SQLite, Mono.Posix), and clients/
                                      (the sh, Python and Perl libraries: $CHAQUM_LIBDIR)
   PREFIX/bin/chaqum, chaqumctl       symlinks into PREFIX/lib/chaqum
   PREFIX/share/man/man1, man7        chaqum(1), chaqumctl(1), chaqum-protocol(7)
@@ -21,14 +22,19 @@ Builds chaqum and chaqumctl (dotnet publish, Release) and installs under PREFIX
   PREFIX/lib/systemd/user/           chaqum@.service for systemctl --user
   PREFIX/lib/chaqum/uninstall.sh     removes all of the above again
 
-Building needs the .NET 10 SDK. By default the programs are framework-dependent:
-the machine that runs them needs the .NET 10 runtime (found in /usr/share/dotnet,
-/usr/lib/dotnet or $DOTNET_ROOT).
+Building needs the .NET 10 SDK, and clang and zlib (Debian: apt-get install
+clang zlib1g-dev) for the native build: chaqum and chaqumctl are then native
+executables (NativeAOT) that need no .NET on the machine that runs them and
+start in milliseconds. Where clang is missing, install.sh says so and builds
+the JIT version instead, as --jit does.
 
 Options:
-  --self-contained   bundle the .NET runtime (about 85 MB instead of 6 MB; the
-                     runtime pack is fetched by NuGet on the first such build);
-                     the installed programs then need no .NET on the machine
+  --jit              build the JIT version: framework-dependent programs that need
+                     the .NET 10 runtime on the machine that runs them (found in
+                     /usr/share/dotnet, /usr/lib/dotnet or $DOTNET_ROOT), start in
+                     a fifth of a second and use about twice the memory
+  --self-contained   the JIT version with the .NET runtime bundled (about 85 MB;
+                     the runtime pack is fetched by NuGet on the first such build)
   -h, --help         show this help
 
 Environment:
@@ -45,12 +51,14 @@ EOF
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 
+native=true
 self_contained=false
 prefix=
 while [ $# -gt 0 ]; do
     case $1 in
         -h|--help) usage; exit 0 ;;
-        --self-contained) self_contained=true ;;
+        --jit) native=false ;;
+        --self-contained) native=false; self_contained=true ;;
         --) shift; break ;;
         -*) echo "install.sh: unknown option $1" >&2; echo "Try './install.sh --help'." >&2; exit 2 ;;
         *) [ -z "$prefix" ] || { echo "install.sh: more than one PREFIX" >&2; exit 2; }; prefix=$1 ;;
@@ -81,7 +89,18 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/chaqum-install.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 trap 'exit 130' INT TERM
 
-echo "Building chaqum (Release, self-contained: $self_contained)..."
+if $native && ! command -v clang >/dev/null 2>&1; then
+    echo "install.sh: clang is not installed, so the native build (NativeAOT) is not possible;" >&2
+    echo "install.sh: building the JIT version, which needs the .NET 10 runtime to run." >&2
+    echo "install.sh: For the native build: apt-get install clang zlib1g-dev, then run install.sh again." >&2
+    native=false
+fi
+
+if $native; then
+    echo "Building chaqum and chaqumctl (Release, native)..."
+else
+    echo "Building chaqum and chaqumctl (Release, JIT, self-contained: $self_contained)..."
+fi
 # In a copy of the sources, so that the checkout's bin/ and obj/ (a developer's build,
 # perhaps running right now) are neither used nor touched, and a read-only checkout works.
 mkdir "$stage/build"
@@ -91,11 +110,25 @@ mkdir "$stage/build"
     (cd "$stage/build" && tar -xf -) || die "cannot copy the sources from $src"
 # --use-current-runtime: the native libraries (SQLite, Mono.Posix) of this machine only,
 # instead of every platform's. No build servers are left running afterwards.
-DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
-    dotnet publish "$stage/build/src/Chaqum/Chaqum.csproj" -c Release --nologo -v quiet \
-    --use-current-runtime --self-contained "$self_contained" \
-    -p:SatelliteResourceLanguages=en --disable-build-servers -o "$stage/lib" \
-    || die "dotnet publish failed"
+# publish PROJECT [OPTION...]
+publish() {
+    project=$1
+    shift
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+        dotnet publish "$stage/build/src/$project/$project.csproj" -c Release --nologo -v quiet \
+        --use-current-runtime -p:SatelliteResourceLanguages=en --disable-build-servers \
+        -o "$stage/lib" "$@" || die "dotnet publish of $project failed"
+}
+if $native; then
+    # Two native programs, each its own publish (src/Publish.props). Their debugging
+    # symbols (.dbg, .pdb) stay behind: a stack trace in the log has the method names.
+    publish Chaqum
+    publish Chaqumctl
+    find "$stage/lib" -maxdepth 1 \( -name '*.dbg' -o -name '*.pdb' \) -exec rm -f {} +
+else
+    # The JIT build publishes chaqumctl beside chaqum (a project reference).
+    publish Chaqum -p:PublishAot=false --self-contained "$self_contained"
+fi
 [ -x "$stage/lib/chaqum" ] && [ -x "$stage/lib/chaqumctl" ] && [ -d "$stage/lib/clients" ] \
     || die "the build did not produce chaqum, chaqumctl and clients/"
 
