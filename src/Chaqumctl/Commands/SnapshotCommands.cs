@@ -85,13 +85,14 @@ public static class SnapshotCommands
             string state = Format.Text(job["state"]);
             if (!before.TryGetValue(id, out var old))
             {
-                changes.Add(new JsonObject { ["id"] = id, ["change"] = "appeared", ["state"] = state });
+                // Added as JsonNode: JsonArray.Add<T> would serialise by reflection, which NativeAOT cannot compile.
+                changes.Add((JsonNode)new JsonObject { ["id"] = id, ["change"] = "appeared", ["state"] = state });
                 continue;
             }
             string was = Format.Text(old["state"]);
             if (was == state) continue;
             bool ended = state is "done" or "cancelled";
-            changes.Add(new JsonObject
+            changes.Add((JsonNode)new JsonObject
             {
                 ["id"] = id, ["change"] = ended ? "finished" : "changed", ["from"] = was, ["state"] = state,
                 ["status"] = job["status"]?.DeepClone(),
@@ -99,7 +100,7 @@ public static class SnapshotCommands
         }
         foreach (var (id, old) in before)
             if (!after.ContainsKey(id))
-                changes.Add(new JsonObject { ["id"] = id, ["change"] = "vanished", ["from"] = Format.Text(old["state"]) });
+                changes.Add((JsonNode)new JsonObject { ["id"] = id, ["change"] = "vanished", ["from"] = Format.Text(old["state"]) });
         return changes;
     }
 }

@@ -38,7 +38,7 @@ public static class TreeCommand
     /// <summary>Job objects, each with a children array of job objects.</summary>
     private static JsonArray Nest(IReadOnlyList<JobInfo> jobs)
     {
-        var nodes = jobs.ToDictionary(j => j.Id, j => JsonSerializer.SerializeToNode(j, ControlJson.Default.JobInfo)!.AsObject());
+        var nodes = jobs.ToDictionary(j => j.Id, j => JsonSerializer.SerializeToNode(j, ControlJson.Default.JobInfo)!);
         var roots = new JsonArray();
         foreach (var job in jobs)
         {
