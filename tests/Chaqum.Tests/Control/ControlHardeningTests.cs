@@ -139,7 +139,7 @@ public class ControlHardeningTests
             // The follower is following once it has printed the job's first line; from
             // now on nobody reads its output: its pipe fills, it stops reading the socket.
             var first = follower.StandardOutput.ReadLineAsync();
-            Assert.That(first.Wait(TimeSpan.FromSeconds(120)), Is.True, "the follower's first line");
+            Assert.That(first.Wait(Deadline.Seconds(120)), Is.True, "the follower's first line");
             Assert.That(first.Result, Does.EndWith("[out] ready"));
             double before = PeakMiB(d.Pid);
 
@@ -159,7 +159,7 @@ public class ControlHardeningTests
             File.WriteAllText(tree.PathOf("end"), "");
             var rest = follower.StandardOutput.ReadToEndAsync();
             Assert.That(follower.WaitForExit(TimeSpan.FromMinutes(4)), Is.True, "the follower to finish");
-            Assert.That(rest.Wait(TimeSpan.FromSeconds(60)), Is.True);
+            Assert.That(rest.Wait(Deadline.Seconds(60)), Is.True);
             Assert.That(follower.ExitCode, Is.EqualTo(0), follower.StandardError.ReadToEnd());
             var marker = Regex.Match(rest.Result, @"^\[chaqumctl: (\d+) lines skipped here: this reader fell behind the job's output\]$", RegexOptions.Multiline);
             Assert.That(marker.Success, Is.True, "the skip marker in " + string.Join("\n", rest.Result.Split('\n').Select(l => l.Length > 80 ? l[..80] + "..." : l).Take(40)));
