@@ -88,7 +88,9 @@ public class PerlLibraryTests
             """);
         using var d = DaemonProcess.Start(tree);
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
-        Assert.That(d.Output("init", "err"), Has.Some.Match(@"^enqueue: no such script: 'nosuch' at \S+/init line 3\.$"), d.Log);
+        // Perl names the file it was given: a script is exec'd through the descriptor the
+        // spawn checked, /proc/self/fd/5 (docs/protocol.md, "How a job is started").
+        Assert.That(d.Output("init", "err"), Has.Some.Match(@"^enqueue: no such script: 'nosuch' at /proc/self/fd/5 line 3\.$"), d.Log);
         Assert.That(d.Output("init"), Is.Empty);
         Assert.That(d.Log, Does.Match(@"init: failed: exit \d+"));
     }

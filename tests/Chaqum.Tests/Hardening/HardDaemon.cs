@@ -30,7 +30,7 @@ public sealed class HardDaemon : IDisposable
 
     /// <summary>Starts "[prefix...] dotnet exec chaqum.dll --state-dir S --control C
     /// --grace 2 [options] TREE [args]"; the log (stderr) goes to logPath (default: a file
-    /// next to the tree; "/dev/null" to drop it).</summary>
+    /// next to the tree, deleted at the end; any other path is left alone).</summary>
     public static HardDaemon Start(TempTree tree, string[]? options = null, string[]? args = null,
         string[]? prefix = null, IDictionary<string, string?>? env = null, string? logPath = null, string? socketPath = null)
     {
@@ -195,7 +195,10 @@ public sealed class HardDaemon : IDisposable
         catch (InvalidOperationException) { }
         ProcessCleanup.KillTreeProcesses(_tree.Root);
         _process.Dispose();
-        try { File.Delete(LogPath); } catch (IOException) { }
+        // Only a log file of our own, beside the tree: never a path a test passed in that
+        // the daemon merely wrote to (as root, deleting "/dev/null" would succeed).
+        if (LogPath.StartsWith(_tree.Root, StringComparison.Ordinal))
+            try { File.Delete(LogPath); } catch (IOException) { }
     }
 }
 
