@@ -46,6 +46,7 @@ public sealed class Daemon : IDisposable
     private readonly ScriptPath _entryScript;
     private readonly Reaper _reaper;
     private readonly JobRunner _runner;
+    private readonly Dispatcher _dispatcher;
     private readonly ProcLoadSource _load;
     private readonly JobNumberFile _jobNumbers;
     private readonly ControlServer _control;
@@ -118,8 +119,12 @@ public sealed class Daemon : IDisposable
         SocketPath = ControlPaths.Socket(options.ControlSocket, tree.Root);
         _reaper = new Reaper(_loop, _log);
         var cgroups = JobCgroups.Create(_log);
+        // Jobs talk to the scheduler, which starts jobs: the runner is built first, and what
+        // it hands a started job's pipes and exit to (the dispatcher and the scheduler, built
+        // below) is reached only once the loop runs and a job starts.
         _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
-            _outputFiles is null ? output : new JobOutputs(output, _outputFiles), _log, cgroups);
+            _outputFiles is null ? output : new JobOutputs(output, _outputFiles),
+            connect: Connect, onExit: JobExited, _log, cgroups);
         if (recovered > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", recovered.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         _jobNumbers = new JobNumberFile(stateDir, _log);
@@ -139,7 +144,7 @@ public sealed class Daemon : IDisposable
         }
         PostOffice = new PostOffice(_log);
         var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
-        var dispatcher = new Dispatcher(new ICommand[]
+        _dispatcher = new Dispatcher(new ICommand[]
         {
             new EnqueueCommand(services),
             new RepeatCommand(services),
@@ -152,7 +157,6 @@ public sealed class Daemon : IDisposable
             new WaitRecvCommand(services),
             new RecvMsgCommand(services),
         }, _log);
-        _runner.Connect(dispatcher, Scheduler.OnExited);
         Scheduler.JobFinished += PostOffice.JobEnded;
         Scheduler.Idle += OnIdle;
         _notifier = SystemdNotifier.FromEnvironment();
@@ -184,6 +188,10 @@ public sealed class Daemon : IDisposable
         _control = new ControlServer(SocketPath, requests, _log);
         if (stateDir is not null) WritePointer(stateDir, SocketPath);
     }
+
+    private JobConnection Connect(Job job, int cmdFd, int replyFd) => new(_loop, job, cmdFd, replyFd, _dispatcher, _log);
+
+    private void JobExited(Job job, JobStatus status, ResourceUsage usage) => Scheduler.OnExited(job, status, usage);
 
     /// <summary>Where chaqumctl finds the control socket of this tree from its state
     /// directory, whatever the environment that chose the socket's location.</summary>
