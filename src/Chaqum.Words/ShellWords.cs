@@ -1,10 +1,11 @@
 using System.Text;
 
-namespace Chaqum.Client;
+namespace Chaqum.Words;
 
 /// <summary>
 /// The line codec of the chaqum protocol: words split and quoted the way POSIX sh does,
-/// without any expansion. Shared by the daemon and the .NET client so both agree.
+/// without any expansion. One assembly of its own, referenced by the daemon, chaqumctl
+/// and the .NET client, so that they agree and the daemon needs nothing of the client.
 ///
 /// Splitting: blanks (space, tab) separate words; '...' is literal; "..." allows \" \\ \$
 /// \` and backslash-newline; a backslash outside quotes escapes the next character. In
