@@ -41,7 +41,7 @@ public sealed class Daemon : IDisposable
 {
     private readonly DaemonOptions _options;
     private readonly ILogger _log;
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EventLoop.EpollLoop _loop;
     private readonly JobTree _tree;
     private readonly ScriptPath _entryScript;
     private readonly Reaper _reaper;
@@ -66,7 +66,7 @@ public sealed class Daemon : IDisposable
         _tree = tree;
         _entryScript = entry;
         _log = loggers.CreateLogger("chaqum");
-        _loop = new EventLoop.EventLoop(_log, EventLoop.SystemClock.Instance);
+        _loop = new EventLoop.EpollLoop(_log, EventLoop.SystemClock.Instance);
 
         string? stateDir = null;
         try
@@ -285,20 +285,20 @@ public sealed class Daemon : IDisposable
         bool killing = Volatile.Read(ref _stopSignals) > 1;
         if (_runner.SignalLeftovers(killing ? Signals.SIGKILL : Signals.SIGTERM) == 0)
         {
-            Finish();
+            StopLoop();
             return;
         }
         var deadline = _loop.Clock.Now + _options.Grace;
         void Check()
         {
             int left = _runner.SignalLeftovers(killing ? Signals.SIGKILL : 0);
-            if (left == 0) { Finish(); return; }
+            if (left == 0) { StopLoop(); return; }
             if (_loop.Clock.Now >= deadline || (!killing && Volatile.Read(ref _stopSignals) > 1))
             {
                 if (killing)
                 {
                     _log.LogError("{Count} processes left behind by jobs survive SIGKILL (uninterruptible sleep?); exiting without them", left);
-                    Finish();
+                    StopLoop();
                     return;
                 }
                 killing = true;
@@ -310,7 +310,7 @@ public sealed class Daemon : IDisposable
         _loop.After(TimeSpan.FromMilliseconds(50), Check);
     }
 
-    private void Finish()
+    private void StopLoop()
     {
         _jobNumbers.SaveExact();
         _log.LogInformation("nothing left to do; exiting with status {Status}", ExitCode);

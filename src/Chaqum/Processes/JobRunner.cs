@@ -23,7 +23,7 @@ namespace Chaqum.Processes;
 /// </summary>
 public sealed class JobRunner : IJobLauncher, IDisposable
 {
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EventLoop.EpollLoop _loop;
     private readonly Spawner _spawner;
     private readonly Reaper _reaper;
     private readonly IJobOutput _output;
@@ -37,7 +37,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
 
     /// <param name="connect">Opens the protocol on a started job's command and reply pipes.</param>
     /// <param name="onExit">Told when a job's process has been reaped.</param>
-    public JobRunner(EventLoop.EventLoop loop, Spawner spawner, Reaper reaper, IJobOutput output,
+    public JobRunner(EventLoop.EpollLoop loop, Spawner spawner, Reaper reaper, IJobOutput output,
         OpenConnection connect, Action<Job, JobStatus, ResourceUsage> onExit, ILogger log, JobCgroups? cgroups = null)
     {
         _cgroups = cgroups;
@@ -115,7 +115,6 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             Stderr = new OutputReader(_loop, job, OutputStream.Stderr, pipes.Stderr, _output),
             Connection = _connect(job, pipes.Commands, pipes.Replies),
         };
-        job.Process = process;
         _live[job] = process;
         _reaper.Track(pid, (status, usage) => Exited(process, status, usage));
         return LaunchResult.Started(pid);

@@ -34,7 +34,7 @@ internal sealed class CommandReader
     /// <summary>Longest accepted command line, without its LF.</summary>
     public const int MaxLine = 64 * 1024;
 
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EpollLoop _loop;
     private readonly Job _job;
     private readonly ILogger _log;
     private readonly int _fd;
@@ -54,7 +54,7 @@ internal sealed class CommandReader
         public long Discard = discard;  // bytes to skip when the message is refused
     }
 
-    public CommandReader(EventLoop.EventLoop loop, Job job, int fd, IReadyHandler onReadable, ILogger log)
+    public CommandReader(EpollLoop loop, Job job, int fd, IReadyHandler onReadable, ILogger log)
     {
         _loop = loop;
         _job = job;

@@ -24,7 +24,7 @@ public delegate JobConnection OpenConnection(Job job, int cmdFd, int replyFd);
 /// </summary>
 public sealed class JobConnection : IReplyChannel, IReadyHandler
 {
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EpollLoop _loop;
     private readonly Dispatcher _dispatcher;
     private readonly ILogger _log;
     private readonly CommandReader _reader;
@@ -36,7 +36,7 @@ public sealed class JobConnection : IReplyChannel, IReadyHandler
     private bool _jobExited;
     private bool _closed;
 
-    public JobConnection(EventLoop.EventLoop loop, Job job, int cmdFd, int replyFd, Dispatcher dispatcher, ILogger log)
+    public JobConnection(EpollLoop loop, Job job, int cmdFd, int replyFd, Dispatcher dispatcher, ILogger log)
     {
         _loop = loop;
         Job = job;

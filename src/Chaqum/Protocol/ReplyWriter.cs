@@ -11,7 +11,7 @@ namespace Chaqum.Protocol;
 /// </summary>
 internal sealed class ReplyWriter : IReadyHandler
 {
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EpollLoop _loop;
     private readonly int _fd;
     private readonly Action _unblocked;
     private long _token;
@@ -20,7 +20,7 @@ internal sealed class ReplyWriter : IReadyHandler
     private bool _gone;               // nobody reads fd 4 any more (EPIPE), or closed
 
     /// <param name="unblocked">Called once a blocked reply has been written whole.</param>
-    public ReplyWriter(EventLoop.EventLoop loop, int fd, Action unblocked)
+    public ReplyWriter(EpollLoop loop, int fd, Action unblocked)
     {
         _loop = loop;
         _fd = fd;
