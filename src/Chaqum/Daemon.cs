@@ -41,11 +41,12 @@ public sealed class Daemon : IDisposable
 {
     private readonly DaemonOptions _options;
     private readonly ILogger _log;
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EventLoop.EpollLoop _loop;
     private readonly JobTree _tree;
     private readonly ScriptPath _entryScript;
     private readonly Reaper _reaper;
     private readonly JobRunner _runner;
+    private readonly Dispatcher _dispatcher;
     private readonly ProcLoadSource _load;
     private readonly JobNumberFile _jobNumbers;
     private readonly ControlServer _control;
@@ -65,7 +66,7 @@ public sealed class Daemon : IDisposable
         _tree = tree;
         _entryScript = entry;
         _log = loggers.CreateLogger("chaqum");
-        _loop = new EventLoop.EventLoop(_log, EventLoop.SystemClock.Instance);
+        _loop = new EventLoop.EpollLoop(_log, EventLoop.SystemClock.Instance);
 
         string? stateDir = null;
         try
@@ -118,8 +119,12 @@ public sealed class Daemon : IDisposable
         SocketPath = ControlPaths.Socket(options.ControlSocket, tree.Root);
         _reaper = new Reaper(_loop, _log);
         var cgroups = JobCgroups.Create(_log);
+        // Jobs talk to the scheduler, which starts jobs: the runner is built first, and what
+        // it hands a started job's pipes and exit to (the dispatcher and the scheduler, built
+        // below) is reached only once the loop runs and a job starts.
         _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
-            _outputFiles is null ? output : new JobOutputs(output, _outputFiles), _log, cgroups);
+            _outputFiles is null ? output : new JobOutputs(output, _outputFiles),
+            connect: Connect, onExit: JobExited, _log, cgroups);
         if (recovered > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", recovered.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         _jobNumbers = new JobNumberFile(stateDir, _log);
@@ -139,7 +144,7 @@ public sealed class Daemon : IDisposable
         }
         PostOffice = new PostOffice(_log);
         var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
-        var dispatcher = new Dispatcher(new ICommand[]
+        _dispatcher = new Dispatcher(new ICommand[]
         {
             new EnqueueCommand(services),
             new RepeatCommand(services),
@@ -152,7 +157,6 @@ public sealed class Daemon : IDisposable
             new WaitRecvCommand(services),
             new RecvMsgCommand(services),
         }, _log);
-        _runner.Connect(dispatcher, Scheduler.OnExited);
         Scheduler.JobFinished += PostOffice.JobEnded;
         Scheduler.Idle += OnIdle;
         _notifier = SystemdNotifier.FromEnvironment();
@@ -184,6 +188,10 @@ public sealed class Daemon : IDisposable
         _control = new ControlServer(SocketPath, requests, _log);
         if (stateDir is not null) WritePointer(stateDir, SocketPath);
     }
+
+    private JobConnection Connect(Job job, int cmdFd, int replyFd) => new(_loop, job, cmdFd, replyFd, _dispatcher, _log);
+
+    private void JobExited(Job job, JobStatus status, ResourceUsage usage) => Scheduler.OnExited(job, status, usage);
 
     /// <summary>Where chaqumctl finds the control socket of this tree from its state
     /// directory, whatever the environment that chose the socket's location.</summary>
@@ -277,20 +285,20 @@ public sealed class Daemon : IDisposable
         bool killing = Volatile.Read(ref _stopSignals) > 1;
         if (_runner.SignalLeftovers(killing ? Signals.SIGKILL : Signals.SIGTERM) == 0)
         {
-            Finish();
+            StopLoop();
             return;
         }
         var deadline = _loop.Clock.Now + _options.Grace;
         void Check()
         {
             int left = _runner.SignalLeftovers(killing ? Signals.SIGKILL : 0);
-            if (left == 0) { Finish(); return; }
+            if (left == 0) { StopLoop(); return; }
             if (_loop.Clock.Now >= deadline || (!killing && Volatile.Read(ref _stopSignals) > 1))
             {
                 if (killing)
                 {
                     _log.LogError("{Count} processes left behind by jobs survive SIGKILL (uninterruptible sleep?); exiting without them", left);
-                    Finish();
+                    StopLoop();
                     return;
                 }
                 killing = true;
@@ -302,7 +310,7 @@ public sealed class Daemon : IDisposable
         _loop.After(TimeSpan.FromMilliseconds(50), Check);
     }
 
-    private void Finish()
+    private void StopLoop()
     {
         _jobNumbers.SaveExact();
         _log.LogInformation("nothing left to do; exiting with status {Status}", ExitCode);

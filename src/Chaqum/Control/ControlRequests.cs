@@ -39,10 +39,10 @@ public sealed record ControlServices(
 public sealed class ControlRequests
 {
     private readonly Dictionary<string, IControlRequest> _handlers = new(StringComparer.Ordinal);
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EpollLoop _loop;
     private readonly ILogger _log;
 
-    public ControlRequests(EventLoop.EventLoop loop, IEnumerable<IControlRequest> handlers, ILogger log)
+    public ControlRequests(EpollLoop loop, IEnumerable<IControlRequest> handlers, ILogger log)
     {
         _loop = loop;
         _log = log;

@@ -19,6 +19,11 @@ public interface ITimers
     /// <summary>Runs the callback once the wall clock reaches the given time (it follows
     /// clock changes). onClockChanged is called instead when the wall clock is set.</summary>
     ITimerHandle AtWallTime(DateTimeOffset when, Action callback, Action onClockChanged);
+
+    /// <summary>Whether the caller runs on the thread the callbacks run on: the event loop's,
+    /// the only one that may change the daemon's state. Fakes that run everything on the
+    /// test's own thread need not say anything.</summary>
+    bool OnLoopThread => true;
 }
 
 public interface ITimerHandle

@@ -23,7 +23,7 @@ public sealed class OutputReader : IReadyHandler
     [ThreadStatic] private static byte[]? t_scratch;
     [ThreadStatic] private static OutputLines? t_lines;
 
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EpollLoop _loop;
     private readonly Job _job;
     private readonly OutputStream _stream;
     private readonly IJobOutput _output;
@@ -32,7 +32,7 @@ public sealed class OutputReader : IReadyHandler
     private byte[]? _partial;
     private int _partialLength;
 
-    public OutputReader(EventLoop.EventLoop loop, Job job, OutputStream stream, int fd, IJobOutput output)
+    public OutputReader(EpollLoop loop, Job job, OutputStream stream, int fd, IJobOutput output)
     {
         _loop = loop;
         _job = job;

@@ -88,7 +88,7 @@ internal static class TaskHeadroom
         long count = 0;
         foreach (int pid in Processes.ProcStat.All())
             if (Mono.Unix.Native.Syscall.stat($"/proc/{pid}", out var st) == 0 && st.st_uid == uid) count++;
-        // Not System.Diagnostics.Process: nothing in the daemon may use it (see Reaper).
+        // Not System.Diagnostics.Process: nothing in the daemon may use it (BannedSymbols.txt).
         return count + Directory.GetDirectories("/proc/self/task").Length;
     }
 }

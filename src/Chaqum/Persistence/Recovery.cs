@@ -53,7 +53,7 @@ public static class Recovery
             "killed {Killed} leftover processes; see chaqumctl history --lost",
             lost.Count, running, lost.Count - running, killed);
         foreach (var l in live)
-            log.LogInformation("lost: {Job}: {Command}", l.Id, Chaqum.Client.ShellWords.Join(l.Args.Prepend(l.Script)));
+            log.LogInformation("lost: {Job}: {Command}", l.Id, Chaqum.Words.ShellWords.Join(l.Args.Prepend(l.Script)));
         return lost.Count;
     }
 

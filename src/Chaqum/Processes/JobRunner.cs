@@ -23,7 +23,7 @@ namespace Chaqum.Processes;
 /// </summary>
 public sealed class JobRunner : IJobLauncher, IDisposable
 {
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EventLoop.EpollLoop _loop;
     private readonly Spawner _spawner;
     private readonly Reaper _reaper;
     private readonly IJobOutput _output;
@@ -32,24 +32,22 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     private readonly HashSet<string> _lingering = new(StringComparer.Ordinal);
     private readonly Dictionary<Job, JobProcess> _live = new();
     private List<int>? _orphans;
-    private Dispatcher? _dispatcher;
-    private Action<Job, JobStatus, ResourceUsage>? _onExit;
+    private readonly OpenConnection _connect;
+    private readonly Action<Job, JobStatus, ResourceUsage> _onExit;
 
-    public JobRunner(EventLoop.EventLoop loop, Spawner spawner, Reaper reaper, IJobOutput output, ILogger log, JobCgroups? cgroups = null)
+    /// <param name="connect">Opens the protocol on a started job's command and reply pipes.</param>
+    /// <param name="onExit">Told when a job's process has been reaped.</param>
+    public JobRunner(EventLoop.EpollLoop loop, Spawner spawner, Reaper reaper, IJobOutput output,
+        OpenConnection connect, Action<Job, JobStatus, ResourceUsage> onExit, ILogger log, JobCgroups? cgroups = null)
     {
         _cgroups = cgroups;
         _loop = loop;
         _spawner = spawner;
         _reaper = reaper;
         _output = output;
-        _log = log;
-    }
-
-    /// <summary>Completes the wiring once the scheduler and dispatcher exist.</summary>
-    public void Connect(Dispatcher dispatcher, Action<Job, JobStatus, ResourceUsage> onExit)
-    {
-        _dispatcher = dispatcher;
+        _connect = connect;
         _onExit = onExit;
+        _log = log;
     }
 
     /// <summary>Extra environment for the entry job only (e.g. CHAQUM_RECOVERED).</summary>
@@ -115,9 +113,8 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             StartTicks = ProcStat.StartTicks(pid) ?? 0,
             Stdout = new OutputReader(_loop, job, OutputStream.Stdout, pipes.Stdout, _output),
             Stderr = new OutputReader(_loop, job, OutputStream.Stderr, pipes.Stderr, _output),
-            Connection = new JobConnection(_loop, job, pipes.Commands, pipes.Replies, _dispatcher!, _log),
+            Connection = _connect(job, pipes.Commands, pipes.Replies),
         };
-        job.Process = process;
         _live[job] = process;
         _reaper.Track(pid, (status, usage) => Exited(process, status, usage));
         return LaunchResult.Started(pid);
@@ -138,7 +135,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             _lingering.Add(cgroup);
             _log.LogDebug("{Job}: processes in {Cgroup} outlive the job", process.Job.Id, cgroup);
         }
-        _onExit!(process.Job, jobStatus, resources);
+        _onExit(process.Job, jobStatus, resources);
     }
 
     /// <summary>Signals every process of the job: its process group, its cgroup, its

@@ -16,22 +16,20 @@ public sealed class Reaper : IDisposable
 {
     public delegate void ExitHandler(int status, Wait.RUsage usage);
 
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EventLoop.EpollLoop _loop;
     private readonly ILogger _log;
     private readonly Dictionary<int, ExitHandler> _children = new();
     private readonly PosixSignalRegistration _registration;
     private readonly Action _reapAll;
     private int _pending;
 
-    public Reaper(EventLoop.EventLoop loop, ILogger log)
+    public Reaper(EventLoop.EpollLoop loop, ILogger log)
     {
         _loop = loop;
         _log = log;
         _reapAll = ReapAll;
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => Ring());
     }
-
-    public int Tracked => _children.Count;
 
     /// <summary>Watches a child just spawned (on the loop thread, before any reaping).</summary>
     public void Track(int pid, ExitHandler onExit) => _children[pid] = onExit;

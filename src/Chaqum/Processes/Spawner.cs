@@ -91,7 +91,8 @@ public sealed unsafe class Spawner : IDisposable
         pipes = default;
         using var opened = OpenedScript.Open(_rootFd, script.Relative, out refusal, out errno);
         if (opened is null) return 0;
-        // Ours first in each pair name: (ours, theirs).
+        // Each pair is (read end, write end), as pipe(2) makes it. We keep outR, errR, cmdR
+        // and repW; the job gets outW, errW, cmdW and repR (its fds 1, 2, 3 and 4).
         int outR = -1, outW = -1, errR = -1, errW = -1, cmdR = -1, cmdW = -1, repR = -1, repW = -1;
         try
         {

@@ -1,5 +1,5 @@
 using System.Text;
-using Chaqum.Client;
+using Chaqum.Words;
 using Chaqum.Scheduling;
 
 namespace Chaqum.Protocol;
@@ -8,24 +8,24 @@ namespace Chaqum.Protocol;
 /// call is answered exactly once: Ok, Refuse, TimedOut or Message.</summary>
 public sealed class CommandCall
 {
-    private readonly JobConnection _connection;
+    private readonly IReplyChannel _replies;
     private Action? _onCancel;
 
-    internal CommandCall(JobConnection connection, string verb, string line, ParsedOptions options)
+    internal CommandCall(IReplyChannel replies, ICommand command, string line, ParsedOptions options)
     {
-        _connection = connection;
-        Verb = verb;
+        _replies = replies;
+        Command = command;
         Line = line;
         Options = options;
     }
 
-    public string Verb { get; }
+    internal ICommand Command { get; }
+    public string Verb => Command.Verb;
     public string Line { get; }
     public ParsedOptions Options { get; }
     public IReadOnlyList<string> Operands => Options.Operands;
     /// <summary>The job that sent the command (its fd 3).</summary>
-    public Job Caller => _connection.Job;
-    public JobConnection Connection => _connection;
+    public Job Caller => _replies.Caller;
     public bool Answered { get; private set; }
     internal string? PayloadRefusal { get; set; }
 
@@ -52,8 +52,7 @@ public sealed class CommandCall
         if (Answered) return;
         Answered = true;
         _onCancel = null;
-        _connection.Refuse(Encoding.UTF8.GetBytes(Line), reason.ReplaceLineEndings(" "));
-        _connection.Complete(this, Array.Empty<byte>());
+        _replies.Refuse(this, reason.ReplaceLineEndings(" "));
     }
 
     /// <summary>"T": recvmsg found nothing in time.</summary>
@@ -70,7 +69,7 @@ public sealed class CommandCall
         header.CopyTo(reply, 0);
         data.CopyTo(reply, header.Length);
         reply[^1] = (byte)'\n';
-        _connection.Complete(this, reply);
+        _replies.Reply(this, reply);
     }
 
     private void Answer(string line) => Answer(Encoding.UTF8.GetBytes(line));
@@ -80,7 +79,7 @@ public sealed class CommandCall
         if (Answered) return;
         Answered = true;
         _onCancel = null;
-        _connection.Complete(this, reply);
+        _replies.Reply(this, reply);
     }
 
     /// <summary>What to undo (waiters, timers) if the call is abandoned unanswered.</summary>

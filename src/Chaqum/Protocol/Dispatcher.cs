@@ -1,10 +1,10 @@
-using Chaqum.Client;
+using Chaqum.Words;
 using Microsoft.Extensions.Logging;
 
 namespace Chaqum.Protocol;
 
-/// <summary>Splits a command line into words, finds the verb, parses its options and
-/// hands it to the command. Every failure on the way is an "E reason" reply.</summary>
+/// <summary>Splits a command line into words, finds the verb and parses its options into
+/// a call of that command; runs calls. Every failure on the way is the call's refusal.</summary>
 public sealed class Dispatcher
 {
     private readonly Dictionary<string, ICommand> _commands = new(StringComparer.Ordinal);
@@ -16,74 +16,48 @@ public sealed class Dispatcher
         _log = log;
     }
 
-    public IEnumerable<string> Verbs => _commands.Keys;
-
-    public void Dispatch(JobConnection connection, string line)
+    /// <summary>Turns a command line into a call of its command, or into the reason it is
+    /// refused. Runs nothing: the connection decides when (after the body, for sendmsg).</summary>
+    public DispatchedLine Dispatch(IReplyChannel caller, string line)
     {
         var words = new List<string>();
         if (!ShellWords.TrySplit(line, words, out var error))
-        {
-            Refuse(connection, line, $"malformed quoting: {error}");
-            return;
-        }
+            return DispatchedLine.Refused($"malformed quoting: {error}");
         if (words.Count == 0)
-        {
-            Refuse(connection, line, "empty command");
-            return;
-        }
+            return DispatchedLine.Refused("empty command");
         if (words.Exists(w => w.Contains('\0')))
         {
             // Arguments, names and keys all end up as C strings (argv, paths, logs), where a
             // NUL would silently cut them short; refuse rather than run something else.
-            Refuse(connection, line, "a word contains a NUL byte");
-            return;
+            return DispatchedLine.Refused("a word contains a NUL byte");
         }
         if (!_commands.TryGetValue(words[0], out var command))
-        {
-            Refuse(connection, line, $"unknown command '{words[0]}'");
-            return;
-        }
+            return DispatchedLine.Refused($"unknown command '{words[0]}'");
         var options = OptionParser.Parse(words, 1, command.OptionSpec, out error);
         if (options is null)
+            return DispatchedLine.Refused($"{command.Verb}: {error}");
+
+        var call = new CommandCall(caller, command, line, options);
+        if (command is not ICommandWithPayload withPayload) return new DispatchedLine(call, null, null);
+        long length;
+        string? refusal;
+        try { length = withPayload.PayloadLength(call, out refusal); }
+        catch (ProtocolException e)
         {
-            Refuse(connection, line, $"{command.Verb}: {error}");
-            return;
+            return DispatchedLine.Refused($"{command.Verb}: {e.Message}");
         }
-
-        var call = new CommandCall(connection, command.Verb, line, options);
-        if (command is ICommandWithPayload withPayload)
-        {
-            long length;
-            string? refusal;
-            try { length = withPayload.PayloadLength(call, out refusal); }
-            catch (ProtocolException e)
-            {
-                Refuse(connection, line, $"{command.Verb}: {e.Message}");
-                return;
-            }
-            connection.ExpectPayload(call, length, refusal is null ? null : $"{command.Verb}: {refusal}");
-            return;
-        }
-
-        connection.Begin(call);
-        Run(call, command, null);
-    }
-
-    internal void RunWithPayload(CommandCall call, byte[] payload)
-    {
-        var command = (ICommandWithPayload)_commands[call.Verb];
-        call.Connection.Begin(call);
-        Run(call, command, payload);
+        call.PayloadRefusal = refusal is null ? null : $"{command.Verb}: {refusal}";
+        return new DispatchedLine(call, null, length);
     }
 
     /// <summary>Runs the command (with its payload, for one that takes one); every
     /// failure becomes the call's refusal.</summary>
-    private void Run(CommandCall call, ICommand command, byte[]? payload)
+    public void Run(CommandCall call, byte[]? payload = null)
     {
         try
         {
-            if (payload is null) command.Run(call);
-            else ((ICommandWithPayload)command).Run(call, payload);
+            if (payload is null) call.Command.Run(call);
+            else ((ICommandWithPayload)call.Command).Run(call, payload);
         }
         catch (ProtocolException e)
         {
@@ -100,7 +74,11 @@ public sealed class Dispatcher
             call.Refuse($"{call.Verb}: internal error: {e.Message}");
         }
     }
+}
 
-    private static void Refuse(JobConnection connection, string line, string reason) =>
-        connection.Refuse(System.Text.Encoding.UTF8.GetBytes(line), reason);
+/// <summary>What a command line turned out to be: a call to run now, a call whose body
+/// (<see cref="PayloadLength"/> bytes and a LF) is to be read first, or a refusal.</summary>
+public readonly record struct DispatchedLine(CommandCall? Call, string? Refusal, long? PayloadLength)
+{
+    public static DispatchedLine Refused(string reason) => new(null, reason, null);
 }

@@ -1,112 +1,71 @@
 using System.Text;
 using Chaqum.EventLoop;
-using Chaqum.Native;
 using Chaqum.Scheduling;
 using Microsoft.Extensions.Logging;
 using Mono.Unix.Native;
 
 namespace Chaqum.Protocol;
 
-/// <summary>
-/// One job's end of the protocol: reads command lines from the job's fd 3 (our cmdFd) and
-/// writes replies to its fd 4 (our replyFd). Commands are handled strictly one at a time,
-/// in order: while one is in progress (a wait, say) nothing more is read, so the pipe
-/// itself holds later commands and applies back-pressure. The same happens while a reply
-/// cannot be written because the job does not read fd 4: memory stays bounded by one line
-/// buffer and one pending reply per connection.
-///
-/// Both descriptors are non-blocking. The command pipe is watched only while we want more
-/// input (see Arm), so a pipe whose writers are gone (HUP) cannot spin the loop while a
-/// command is in progress.
-/// </summary>
-public sealed class JobConnection
-{
-    /// <summary>Longest accepted command line, without its LF.</summary>
-    public const int MaxLine = 64 * 1024;
+/// <summary>Opens the protocol on a started job's command pipe (its fd 3) and reply pipe
+/// (its fd 4): how the process side hands a job's pipes over without knowing the
+/// dispatcher behind them.</summary>
+public delegate JobConnection OpenConnection(Job job, int cmdFd, int replyFd);
 
-    private readonly EventLoop.EventLoop _loop;
+/// <summary>
+/// One job's end of the protocol: commands read from the job's fd 3 by a
+/// <see cref="CommandReader"/>, replies written to its fd 4 by a <see cref="ReplyWriter"/>.
+/// Commands are handled strictly one at a time, in order: while one is in progress (a
+/// wait, say) nothing more is taken, so the pipe itself holds later commands and applies
+/// back-pressure. The same happens while a reply cannot be written because the job does
+/// not read fd 4: memory stays bounded by one line buffer and one pending reply.
+///
+/// A command answers through its <see cref="CommandCall"/>, which answers here (the
+/// <see cref="IReplyChannel"/>): the reply is written and the next command taken.
+/// </summary>
+public sealed class JobConnection : IReplyChannel, IReadyHandler
+{
+    private readonly EpollLoop _loop;
     private readonly Dispatcher _dispatcher;
     private readonly ILogger _log;
-    private readonly int _cmdFd;
-    private readonly int _replyFd;
-    private readonly long _cmdToken;
-    private long _replyToken;
+    private readonly CommandReader _reader;
+    private readonly ReplyWriter _writer;
 
-    private byte[] _buf = new byte[512];
-    private int _start, _end;         // unread bytes are _buf[_start.._end)
-    private bool _discarding;         // skipping the rest of an over-long line
-    private bool _eof;
-    private bool _closed;
-    private bool _replyGone;          // nobody reads fd 4 any more (EPIPE)
+    private CommandCall? _current;      // the command in progress, if any
+    private CommandCall? _awaitingBody; // a sendmsg whose message bytes are being read
+    private bool _handling;             // inside HandleCommands: a command completed synchronously
     private bool _jobExited;
+    private bool _closed;
 
-    private CommandCall? _current;    // the command in progress, if any
-    private Payload? _payload;        // sendmsg bytes still to read
-
-    private byte[]? _out;             // reply bytes not yet written
-    private int _outPos;
-
-    private sealed class Payload(CommandCall call, byte[] data, long discard)
-    {
-        public CommandCall Call { get; } = call;
-        public byte[] Data { get; } = data;
-        public int Filled;
-        public long Discard = discard;  // bytes to skip when the message is refused
-    }
-
-    public JobConnection(EventLoop.EventLoop loop, Job job, int cmdFd, int replyFd, Dispatcher dispatcher, ILogger log)
+    public JobConnection(EpollLoop loop, Job job, int cmdFd, int replyFd, Dispatcher dispatcher, ILogger log)
     {
         _loop = loop;
         Job = job;
-        _cmdFd = cmdFd;
-        _replyFd = replyFd;
         _dispatcher = dispatcher;
         _log = log;
-        _cmdToken = loop.Add(cmdFd, EpollEvents.EPOLLIN, new Ready(_ => Pump()));
+        _reader = new CommandReader(loop, job, cmdFd, this, log);
+        _writer = new ReplyWriter(loop, replyFd, unblocked: HandleCommands);
     }
 
     /// <summary>The job whose descriptors these are: every command acts as this job.</summary>
     public Job Job { get; }
-    public bool Closed => _closed;
-    public bool Busy => _current is not null;
 
-    private sealed class Ready(Action<EpollEvents> action) : IReadyHandler
-    {
-        public void OnReady(EpollEvents events) => action(events);
-    }
+    Job IReplyChannel.Caller => Job;
+
+    /// <summary>fd 3 is readable (or hung up).</summary>
+    public void OnReady(EpollEvents events) => HandleCommands();
 
     /// <summary>Handles buffered and readable commands until one is in progress, a reply
     /// is blocked, or the pipe is empty (then waits for more).</summary>
-    public void Pump()
+    private void HandleCommands()
     {
-        if (_pumping) return; // a command completed synchronously inside the loop below
-        _pumping = true;
-        try { PumpTurn(); }
-        finally { _pumping = false; }
+        if (_handling) return; // a command completed synchronously inside the turn below
+        _handling = true;
+        try { Turn(); }
+        finally { _handling = false; }
         AbandonIfOrphaned();
-        // Listen for more only while we would read it; see Arm.
-        if (!_closed) Arm(_current is null && _out is null);
+        // Listen for more only while we would take it; see CommandReader.Listen.
+        if (!_closed) _reader.Listen(_current is null && !_writer.Blocked);
     }
-
-    private bool _pumping;
-
-    /// <summary>
-    /// The command pipe is watched level-triggered while we want input, and not at all
-    /// while a command is in progress or a reply is blocked (then the pipe itself holds
-    /// whatever the job sends next). A round trip (the reply path, docs/performance.md)
-    /// so costs epoll_wait, read and write: no re-arming, and no read that only says
-    /// EAGAIN, since a read that did not fill the buffer has emptied the pipe. Disarmed is
-    /// EPOLLONESHOT without EPOLLIN: a hang-up is reported at most once, not in a loop.
-    /// </summary>
-    private void Arm(bool listen)
-    {
-        if (listen == _armed) return;
-        _armed = listen;
-        _loop.Modify(_cmdFd, listen ? EpollEvents.EPOLLIN : EpollEvents.EPOLLONESHOT, _cmdToken);
-    }
-
-    private bool _armed = true;
-    private bool _drained;            // the last read did not fill the buffer: the pipe is empty
 
     /// <summary>Commands handled in one go before other jobs, timers and the control socket
     /// get their turn: a job that keeps its pipe full (pipelined commands, each maybe a
@@ -116,20 +75,20 @@ public sealed class JobConnection
     private bool _continuing;
     private Action? _continue;
 
-    private void PumpTurn()
+    private void Turn()
     {
-        _drained = false;
+        _reader.NewTurn();
         int budget = _jobExited ? int.MaxValue : CommandsPerTurn;
-        while (!_closed && _current is null && _out is null)
+        while (!_closed && _current is null && !_writer.Blocked)
         {
-            if (TakeBuffered())
+            if (TakeOne())
             {
                 if (--budget > 0) continue;
                 ContinueLater();
                 return;
             }
-            if (_eof) { Finish(); return; }
-            if (!Fill()) return;
+            if (_reader.Eof) { InputEnded(); return; }
+            if (!_reader.Fill()) return;
         }
     }
 
@@ -137,185 +96,89 @@ public sealed class JobConnection
     {
         if (_continuing) return;
         _continuing = true;
-        _loop.Post(_continue ??= () => { _continuing = false; Pump(); });
+        _loop.Post(_continue ??= () => { _continuing = false; HandleCommands(); });
     }
 
-    /// <summary>A job that has exited cannot read the answer to a command that waits (a
-    /// wait, a recvmsg): once nobody else holds its fd 3 either, each such command is
-    /// abandoned in turn, and the ones after it still run.</summary>
-    private void AbandonIfOrphaned()
+    /// <summary>Handles what the reader holds complete; false when it needs more input.</summary>
+    private bool TakeOne()
     {
-        while (_jobExited && _current is not null && !_closed && !_pumping && AtEof())
+        switch (_reader.Take(out var line, out var body))
         {
-            var call = _current;
-            _current = null;
-            call.Cancel();
-            _log.LogDebug("{Job}: {Command} abandoned: the job has exited", Job.Id, call.Verb);
-            _pumping = true;
-            try { PumpTurn(); }
-            finally { _pumping = false; }
-        }
-    }
-
-    /// <summary>Reads more bytes; false when nothing is available now. Unless told to
-    /// make sure, a read that came back short is taken to have emptied the pipe.</summary>
-    private unsafe bool Fill(bool makeSure = false)
-    {
-        if (_drained && !makeSure) return false;
-        if (_payload is { Discard: 0 } direct && _end == _start && direct.Filled < direct.Data.Length)
-        {
-            // Large message body: read straight into its buffer.
-            fixed (byte* p = &direct.Data[direct.Filled])
-            {
-                int wanted = direct.Data.Length - direct.Filled;
-                long n = Syscall.read(_cmdFd, p, (ulong)wanted);
-                if (n > 0) { direct.Filled += (int)n; _drained = n < wanted; return true; }
-                return ReadEnded(n);
-            }
-        }
-
-        if (_start > 0 && _start == _end) _start = _end = 0;
-        if (_end == _buf.Length)
-        {
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buf, _start, _buf, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            else
-            {
-                Array.Resize(ref _buf, Math.Min(_buf.Length * 2, MaxLine + 1));
-            }
-        }
-        fixed (byte* p = &_buf[_end])
-        {
-            int wanted = _buf.Length - _end;
-            long n = Syscall.read(_cmdFd, p, (ulong)wanted);
-            if (n > 0) { _end += (int)n; _drained = n < wanted; return true; }
-            return ReadEnded(n);
-        }
-    }
-
-    private bool ReadEnded(long n)
-    {
-        if (n == 0) { _eof = true; return true; }
-        var errno = Stdlib.GetLastError();
-        if (errno == Mono.Unix.Native.Errno.EINTR) return true;
-        if (errno == Mono.Unix.Native.Errno.EAGAIN) return false;
-        _log.LogWarning("{Job}: reading commands failed: {Errno}", Job.Id, errno);
-        _eof = true;
-        return true;
-    }
-
-    /// <summary>Consumes what the buffer holds: message bytes, a discarded tail, or one
-    /// complete line. False when more input is needed.</summary>
-    private bool TakeBuffered()
-    {
-        if (_payload is { } payload) return TakePayload(payload);
-
-        var span = _buf.AsSpan(_start, _end - _start);
-        int lf = span.IndexOf((byte)'\n');
-        if (_discarding)
-        {
-            if (lf < 0) { _start = _end; return false; }
-            _start += lf + 1;
-            _discarding = false;
-            return true;
-        }
-        if (lf < 0)
-        {
-            if (span.Length > MaxLine)
-            {
-                _start = _end;
-                _discarding = true;
-                Refuse(null, $"line longer than {MaxLine} bytes");
+            case CommandInput.NeedMore:
+                return false;
+            case CommandInput.Line:
+                HandleLine(line);
                 return true;
-            }
-            if (_eof && span.Length > 0)
-            {
-                _log.LogWarning("{Job}: fd 3 closed in the middle of a command ({Bytes} bytes dropped)", Job.Id, span.Length);
-                _start = _end;
-            }
-            return false;
+            case CommandInput.LineTooLong:
+                RefuseLine(default, $"line longer than {CommandReader.MaxLine} bytes");
+                return true;
+            case CommandInput.Payload:
+                BodyRead(body, terminated: true);
+                return true;
+            default: // CommandInput.PayloadUnterminated
+                BodyRead(body, terminated: false);
+                return true;
         }
-        var line = span[..lf];
-        _start += lf + 1;
-        if (line.Length > MaxLine)
-        {
-            Refuse(null, $"line longer than {MaxLine} bytes");
-            return true;
-        }
-        HandleLine(line);
-        return true;
     }
 
     private void HandleLine(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.IndexOf((byte)0) >= 0) { Refuse(bytes, "command contains a NUL byte"); return; }
+        if (bytes.IndexOf((byte)0) >= 0) { RefuseLine(bytes, "command contains a NUL byte"); return; }
         string line;
         try { line = Strict.GetString(bytes); }
-        catch (DecoderFallbackException) { Refuse(bytes, "command is not valid UTF-8"); return; }
-        _dispatcher.Dispatch(this, line);
+        catch (DecoderFallbackException) { RefuseLine(bytes, "command is not valid UTF-8"); return; }
+        switch (_dispatcher.Dispatch(this, line))
+        {
+            case { Refusal: { } reason }:
+                RefuseLine(bytes, reason);
+                break;
+            case { Call: { } call, PayloadLength: { } length }:
+                // sendmsg: the next `length` bytes and a LF are the message; when it is
+                // refused anyway, they are skipped and the refusal is the reply.
+                _awaitingBody = call;
+                _reader.ExpectPayload(length, skip: call.PayloadRefusal is not null);
+                break;
+            case { Call: { } call }:
+                Run(call, null);
+                break;
+        }
     }
 
     private static readonly UTF8Encoding Strict = new(false, true);
 
-    private bool TakePayload(Payload payload)
+    private void BodyRead(byte[] body, bool terminated)
     {
-        int available = _end - _start;
-        if (payload.Discard > 0)
-        {
-            int skip = (int)Math.Min(payload.Discard, available);
-            _start += skip;
-            payload.Discard -= skip;
-            if (payload.Discard > 0) return false;
-        }
-        else if (payload.Filled < payload.Data.Length)
-        {
-            int take = Math.Min(payload.Data.Length - payload.Filled, available);
-            Buffer.BlockCopy(_buf, _start, payload.Data, payload.Filled, take);
-            payload.Filled += take;
-            _start += take;
-            if (payload.Filled < payload.Data.Length) return false;
-        }
-        if (_start == _end) return false;  // need the terminating LF
-
-        _payload = null;
-        bool terminated = _buf[_start] == (byte)'\n';
-        if (terminated) _start++;
-        else _discarding = true;           // resynchronise at the next LF
-        var call = payload.Call;
+        if (_awaitingBody is not { } call) return;
+        _awaitingBody = null;
         if (call.PayloadRefusal is { } refusal) call.Refuse(refusal);
-        else if (!terminated) call.Refuse($"message of {payload.Data.Length} bytes not followed by LF");
-        else _dispatcher.RunWithPayload(call, payload.Data);
-        return true;
+        else if (!terminated) call.Refuse($"message of {body.Length} bytes not followed by LF");
+        else Run(call, body);
     }
 
-    /// <summary>Called by the dispatcher for sendmsg: the next `length` bytes and a LF are
-    /// the message. With a refusal, they are skipped and the refusal is the reply.</summary>
-    internal void ExpectPayload(CommandCall call, long length, string? refusal)
+    private void Run(CommandCall call, byte[]? body)
     {
-        call.PayloadRefusal = refusal;
-        _payload = refusal is null
-            ? new Payload(call, new byte[length], 0)
-            : new Payload(call, Array.Empty<byte>(), length);
+        _current = call;
+        _dispatcher.Run(call, body);
     }
 
-    internal bool ExpectingPayload => _payload is not null;
+    void IReplyChannel.Reply(CommandCall call, byte[] reply) => Complete(call, reply);
 
-    internal void Begin(CommandCall call) => _current = call;
+    void IReplyChannel.Refuse(CommandCall call, string reason)
+    {
+        RefuseLine(Encoding.UTF8.GetBytes(call.Line), reason);
+        Complete(call, Array.Empty<byte>());
+    }
 
     /// <summary>Writes a command's reply and moves on to the next command.</summary>
-    internal void Complete(CommandCall call, byte[] reply)
+    private void Complete(CommandCall call, byte[] reply)
     {
         if (!ReferenceEquals(_current, call) && _current is not null) return;
         _current = null;
-        Write(reply);
-        Pump();
+        _writer.Write(reply);
+        HandleCommands();
     }
 
-    internal void Refuse(ReadOnlySpan<byte> line, string reason)
+    private void RefuseLine(ReadOnlySpan<byte> line, string reason)
     {
         // A reason may quote the job's own words (an unknown verb, an option letter, a
         // key), and $'...' lets a word hold a newline: shown raw, it would split the reply
@@ -323,7 +186,7 @@ public sealed class JobConnection
         reason = Logging.OneLineProperties.OneLine(reason);
         string shown = line.IsEmpty ? "" : $" '{Printable(line)}'";
         _log.LogWarning("{Job}: refused{Line}: {Reason}", Job.Id, shown, reason);
-        Write(Encoding.UTF8.GetBytes($"E {reason}\n"));
+        _writer.Write(Encoding.UTF8.GetBytes($"E {reason}\n"));
     }
 
     private static string Printable(ReadOnlySpan<byte> line)
@@ -335,96 +198,39 @@ public sealed class JobConnection
         return sb.ToString();
     }
 
-    private unsafe void Write(byte[] data)
-    {
-        if (_closed || _replyGone) return;
-        if (_out is not null)
-        {
-            // Only one command is in progress at a time, so this is rare (a refusal
-            // racing a blocked reply); keep order by appending.
-            var merged = new byte[_out.Length - _outPos + data.Length];
-            Buffer.BlockCopy(_out, _outPos, merged, 0, _out.Length - _outPos);
-            Buffer.BlockCopy(data, 0, merged, _out.Length - _outPos, data.Length);
-            _out = merged;
-            _outPos = 0;
-            return;
-        }
-        int pos = 0;
-        while (pos < data.Length)
-        {
-            long n;
-            fixed (byte* p = &data[pos]) n = Syscall.write(_replyFd, p, (ulong)(data.Length - pos));
-            if (n > 0) { pos += (int)n; continue; }
-            var errno = Stdlib.GetLastError();
-            if (errno == Mono.Unix.Native.Errno.EINTR) continue;
-            if (errno == Mono.Unix.Native.Errno.EAGAIN)
-            {
-                _out = data;
-                _outPos = pos;
-                if (_replyToken == 0)
-                    _replyToken = _loop.Add(_replyFd, EpollEvents.EPOLLOUT | EpollEvents.EPOLLONESHOT, new Ready(_ => Flush()));
-                else
-                    _loop.Modify(_replyFd, EpollEvents.EPOLLOUT | EpollEvents.EPOLLONESHOT, _replyToken);
-                return;
-            }
-            // EPIPE: the job (and everyone holding its fd 4) is gone; replies are moot.
-            _replyGone = true;
-            return;
-        }
-    }
-
-    private void Flush()
-    {
-        var data = _out;
-        if (data is null) return;
-        _out = null;
-        var rest = _outPos == 0 ? data : data[_outPos..];
-        _outPos = 0;
-        Write(rest);
-        if (_out is null) Pump();
-    }
-
     /// <summary>The job's process has exited. Commands it left in the pipe still run (a
     /// job may enqueue and exit without reading the reply); a command that can only
     /// complete later is abandoned once nobody can send more (fd 3 at EOF).</summary>
     public void JobExited()
     {
         _jobExited = true;
-        Pump();
+        HandleCommands();
     }
 
-    /// <summary>While a command is in progress nothing is read; to learn whether anyone can
-    /// still send (a grandchild holding fd 3), read ahead into the buffer without handling.</summary>
-    private bool AtEof()
+    /// <summary>A job that has exited cannot read the answer to a command that waits (a
+    /// wait, a recvmsg): once nobody else holds its fd 3 either, each such command is
+    /// abandoned in turn, and the ones after it still run.</summary>
+    private void AbandonIfOrphaned()
     {
-        while (!_eof)
+        while (_jobExited && _current is { } call && !_closed && !_handling && _reader.AtEof())
         {
-            if (_end == _buf.Length && _start == 0 && _buf.Length > MaxLine) return false;
-            if (!Fill(makeSure: true)) return false;
+            _current = null;
+            call.Cancel();
+            _log.LogDebug("{Job}: {Command} abandoned: the job has exited", Job.Id, call.Verb);
+            _handling = true;
+            try { Turn(); }
+            finally { _handling = false; }
         }
-        return true;
     }
 
-    private void AbandonCurrent()
+    /// <summary>fd 3 is at EOF with no command in progress: nobody can send more.</summary>
+    private void InputEnded()
     {
-        var call = _current!;
-        _current = null;
-        call.Cancel();
-        _log.LogDebug("{Job}: {Command} abandoned: the job has exited", Job.Id, call.Verb);
-        Pump();
-    }
-
-    private void Finish()
-    {
-        if (_payload is not null)
+        if (_awaitingBody is not null)
         {
             _log.LogWarning("{Job}: fd 3 closed in the middle of a sendmsg; message dropped", Job.Id);
-            _payload = null;
-        }
-        if (_current is not null)
-        {
-            if (_jobExited) AbandonCurrent();
-            return;
+            _awaitingBody = null;
+            _reader.DropPayload();
         }
         Close();
     }
@@ -436,10 +242,7 @@ public sealed class JobConnection
         var call = _current;
         _current = null;
         call?.Cancel();
-        _loop.Remove(_cmdFd, _cmdToken);
-        if (_replyToken != 0) _loop.Remove(_replyFd, _replyToken);
-        Syscall.close(_cmdFd);
-        Syscall.close(_replyFd);
-        _out = null;
+        _reader.Close();
+        _writer.Close();
     }
 }

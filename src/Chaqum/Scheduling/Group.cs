@@ -37,7 +37,7 @@ public sealed class Group
     internal long GatedAtSample { get; set; } = -1;
 
     /// <summary>Why the head of the queue is not starting, for operators; null if it could.</summary>
-    public string? HeldBy { get; set; }
+    public string? HoldReason { get; set; }
 
     /// <summary>Higher priority first, then first come first served.</summary>
     private readonly SortedSet<Job> _queue = new(QueueOrder.Instance);

@@ -54,7 +54,6 @@ public sealed class Job
 
     /// <summary>Whether wait can still fetch the result once it has ended.</summary>
     public bool ResultRetained { get; internal set; }
-    public bool ParentGone { get; internal set; }
 
     internal ITimerHandle? Timer { get; set; }
     internal int PendingDependencies { get; set; }
@@ -71,7 +70,6 @@ public sealed class Job
         public TimeSpan StartedMono;
         public ResourceUsage Usage;
         public ITimerHandle? EscalationTimer;
-        public object? Process;
         public TimeSpan LastRuntime;
     }
 
@@ -87,8 +85,6 @@ public sealed class Job
     public TimeSpan StartedMono { get => _run?.StartedMono ?? TimeSpan.Zero; internal set => Run.StartedMono = value; }
     public ResourceUsage Usage { get => _run?.Usage ?? default; internal set => Run.Usage = value; }
     internal ITimerHandle? EscalationTimer { get => _run?.EscalationTimer; set => Run.EscalationTimer = value; }
-    /// <summary>The supervisor's handle on the running process (pipes, connection).</summary>
-    public object? Process { get => _run?.Process; set => Run.Process = value; }
     /// <summary>Runtime of the last attempt that ran.</summary>
     public TimeSpan LastRuntime { get => _run?.LastRuntime ?? TimeSpan.Zero; internal set => Run.LastRuntime = value; }
 

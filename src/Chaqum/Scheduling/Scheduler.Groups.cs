@@ -22,8 +22,9 @@ public sealed partial class Scheduler
     /// latest values win). A raised limit may let queued jobs start at once.</summary>
     public Group UpdateGroup(string name, GroupLimits limits)
     {
+        OwnedByLoop();
         var group = GroupFor(name, limits);
-        Pump(group);
+        StartQueued(group);
         return group;
     }
 
@@ -57,35 +58,35 @@ public sealed partial class Scheduler
 
     /// <summary>Starts queued jobs of a group while its cap, its barriers and its pause
     /// allow. A group held by its barrier never holds up another group.</summary>
-    private void Pump(Group group)
+    private void StartQueued(Group group)
     {
         while (!Stopping && group.Head is { } job)
         {
-            if (group.Paused) { group.HeldBy = "paused"; break; }
-            if (!group.HasCapacity) { group.HeldBy = $"limit of {group.MaxProcs} running reached"; break; }
-            if (group.SpawnBackoff is not null) { group.HeldBy = "spawn failed; retrying"; break; }
+            if (group.Paused) { group.HoldReason = "paused"; break; }
+            if (!group.HasCapacity) { group.HoldReason = $"limit of {group.MaxProcs} running reached"; break; }
+            if (group.SpawnBackoff is not null) { group.HoldReason = "spawn failed; retrying"; break; }
             if (!group.Barriers.IsEmpty)
             {
                 if (group.GatedAtSample == _sampler.Samples)
                 {
-                    group.HeldBy = "pacing: waiting for a fresh load sample";
+                    group.HoldReason = "pacing: waiting for a fresh load sample";
                     break;
                 }
-                if (group.Barriers.Hold(_sampler.Fresh) is { } reason) { group.HeldBy = reason; break; }
+                if (group.Barriers.Hold(_sampler.Fresh) is { } reason) { group.HoldReason = reason; break; }
                 group.GatedAtSample = _sampler.Samples;
                 Start(job);
                 continue;
             }
             Start(job);
         }
-        if (group.Head is null) group.HeldBy = null;
+        if (group.Head is null) group.HoldReason = null;
 
         bool waitsOnBarrier = !Stopping && group.Head is not null && !group.Paused && group.HasCapacity
             && !group.Barriers.IsEmpty && group.SpawnBackoff is null;
         if (waitsOnBarrier) _barrierWaiting.Add(group);
         else _barrierWaiting.Remove(group);
 
-        // Last, because the first sample is taken at once and pumps the waiting groups.
+        // Last, because the first sample is taken at once and starts what the waiting groups allow.
         if (_barrierWaiting.Count > 0) _sampler.Demand();
         else if (_sampler.Running) _sampler.Release();
     }
@@ -100,7 +101,7 @@ public sealed partial class Scheduler
             _warnedNoPressure = true;
             _log.LogWarning("this kernel offers no /proc/pressure/cpu: -P barriers are ignored");
         }
-        foreach (var group in _barrierWaiting.ToArray()) Pump(group);
+        foreach (var group in _barrierWaiting.ToArray()) StartQueued(group);
     }
 
     private string? _lastLoadError;
@@ -108,14 +109,16 @@ public sealed partial class Scheduler
 
     public void PauseGroup(Group group, bool paused)
     {
+        OwnedByLoop();
         group.Paused = paused;
         _log.LogInformation("group {Group}: {State}", group.Label, paused ? "paused" : "resumed");
-        Pump(group);
+        StartQueued(group);
     }
 
     /// <summary>Marks a running job as stopped (SIGSTOP) or continued by the operator.</summary>
     public void SetPaused(Job job, bool paused)
     {
+        OwnedByLoop();
         job.Paused = paused;
         _log.LogInformation("{Job}: {State} by the operator", job.Id, paused ? "paused" : "resumed");
     }
@@ -123,7 +126,8 @@ public sealed partial class Scheduler
     /// <summary>Moves a queued job within its group's order.</summary>
     public void Reprioritise(Job job, int priority)
     {
+        OwnedByLoop();
         job.Group.Reprioritise(job, priority);
-        Pump(job.Group);
+        StartQueued(job.Group);
     }
 }

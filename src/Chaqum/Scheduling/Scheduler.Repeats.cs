@@ -17,6 +17,7 @@ public sealed partial class Scheduler
     /// time) after now. Group limits given with it update the group once, now.</summary>
     public Repeat AddRepeat(RepeatRequest request)
     {
+        OwnedByLoop();
         if (Stopping) throw new SchedulingException("the daemon is shutting down");
         if (request.GroupName is { Length: > 0 } name) UpdateGroup(name, request.Limits);
         else if (!request.Limits.IsEmpty) throw new SchedulingException("group limits need a group (-g GROUP)");
@@ -126,6 +127,7 @@ public sealed partial class Scheduler
 
     public bool RemoveRepeat(string id)
     {
+        OwnedByLoop();
         if (!_repeats.Remove(id, out var repeat)) return false;
         repeat.Timer?.Cancel();
         repeat.Timer = null;

@@ -81,6 +81,7 @@ public sealed partial class Scheduler
     /// <exception cref="SchedulingException">The request cannot be honoured.</exception>
     public Job Enqueue(EnqueueRequest request)
     {
+        OwnedByLoop();
         if (Stopping) throw new SchedulingException("the daemon is shutting down");
 
         if (request.Options.Key is { } key && _keys.TryGetValue(key, out var holder))
@@ -147,7 +148,7 @@ public sealed partial class Scheduler
 
         JobStates.Move(job, JobState.Queued);
         group.Enqueue(job);
-        Pump(group);
+        StartQueued(group);
         return job;
     }
 
@@ -163,10 +164,10 @@ public sealed partial class Scheduler
         if (--job.PendingDependencies > 0) return;
         JobStates.Move(job, JobState.Queued);
         job.Group.Enqueue(job);
-        Pump(job.Group);
+        StartQueued(job.Group);
     }
 
-    /// <summary>Spawns the head of a group's queue. Called by Pump only.</summary>
+    /// <summary>Spawns the head of a group's queue. Called by StartQueued only.</summary>
     private void Start(Job job)
     {
         var group = job.Group;
@@ -190,7 +191,7 @@ public sealed partial class Scheduler
                 _log.LogWarning("{Job}: spawn failed ({Error}); trying again in {Delay}s", job.Id, result.Error, _settings.SpawnRetryDelay.TotalSeconds);
                 JobStates.Move(job, JobState.Queued);
                 group.Enqueue(job);
-                group.SpawnBackoff = _timers.After(_settings.SpawnRetryDelay, () => { group.SpawnBackoff = null; Pump(group); });
+                group.SpawnBackoff = _timers.After(_settings.SpawnRetryDelay, () => { group.SpawnBackoff = null; StartQueued(group); });
                 return;
             }
             Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.SpawnFailed, result.Error!);
@@ -224,6 +225,7 @@ public sealed partial class Scheduler
     /// <summary>The job's process has been reaped.</summary>
     public void OnExited(Job job, JobStatus status, ResourceUsage usage)
     {
+        OwnedByLoop();
         if (job.State != JobState.Running) return;
         var group = job.Group;
         group.Running--;
@@ -259,7 +261,7 @@ public sealed partial class Scheduler
         {
             Finish(job, JobState.Done, status, outcome, $"{status} after {Format(runtime)}");
         }
-        Pump(group);
+        StartQueued(group);
     }
 
     /// <summary>Exponential backoff: 1 s, 2 s, 4 s ... capped at 5 minutes.</summary>
@@ -275,20 +277,21 @@ public sealed partial class Scheduler
         job.Timer = null;
         JobStates.Move(job, JobState.Queued);
         job.Group.Enqueue(job);
-        Pump(job.Group);
+        StartQueued(job.Group);
     }
 
     /// <summary>Kills a job: a queued one is cancelled, a running one gets the signal on
     /// its process group and, unless it dies within the grace period, SIGKILL.</summary>
     public void Kill(Job job, int signal, KillSource source)
     {
+        OwnedByLoop();
         switch (job.State)
         {
             case JobState.Pending:
             case JobState.Queued:
                 job.Group.Dequeue(job);
                 Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.Cancelled, $"cancelled before start ({Describe(source)})");
-                Pump(job.Group);
+                StartQueued(job.Group);
                 break;
             case JobState.Retrying:
                 job.Timer?.Cancel();
@@ -394,6 +397,7 @@ public sealed partial class Scheduler
     /// <summary>wait has reported the job's final status: the result is gone.</summary>
     public void Consume(Job job)
     {
+        OwnedByLoop();
         if (job.State.IsActive()) return;
         Drop(job);
     }
@@ -409,6 +413,7 @@ public sealed partial class Scheduler
     /// (KILL after the grace period). Idle is raised once the last one is reaped.</summary>
     public void Shutdown()
     {
+        OwnedByLoop();
         if (Stopping) return;
         Stopping = true;
         _log.LogInformation("stopping: {Running} running, {Queued} queued, {Repeats} repeats",
@@ -425,6 +430,7 @@ public sealed partial class Scheduler
     /// <summary>Second SIGTERM: do not wait for the grace period.</summary>
     public void KillAllNow()
     {
+        OwnedByLoop();
         foreach (var job in _jobs.Values.Where(j => j.State == JobState.Running).ToList())
             _launcher.Signal(job, Signals.SIGKILL);
     }
@@ -449,6 +455,18 @@ public sealed partial class Scheduler
         if (_idleRaised || !IsIdle) return;
         _idleRaised = true;
         Idle?.Invoke();
+    }
+
+    /// <summary>
+    /// Scheduler state has one owner, the event-loop thread, and no locks: a change made on
+    /// any other thread (a control session, a thread-pool callback) would corrupt queues
+    /// and counters silently, so every entry point that changes state checks here (one
+    /// comparison of thread ids) and refuses loudly instead.
+    /// </summary>
+    private void OwnedByLoop()
+    {
+        if (!_timers.OnLoopThread)
+            throw new InvalidOperationException($"scheduler state changed on thread {Environment.CurrentManagedThreadId}, not the event loop's");
     }
 
     internal static string Format(TimeSpan t) =>

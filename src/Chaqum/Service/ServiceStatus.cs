@@ -14,13 +14,13 @@ public sealed class ServiceStatus
 
     private readonly SystemdNotifier _notifier;
     private readonly Scheduler _scheduler;
-    private readonly EventLoop.EventLoop _loop;
+    private readonly EventLoop.EpollLoop _loop;
     private TimeSpan _lastSent = TimeSpan.FromDays(-1);
     private string? _lastStatus;
     private bool _pending;
     private bool _stopping;
 
-    public ServiceStatus(SystemdNotifier notifier, Scheduler scheduler, EventLoop.EventLoop loop)
+    public ServiceStatus(SystemdNotifier notifier, Scheduler scheduler, EventLoop.EpollLoop loop)
     {
         _notifier = notifier;
         _scheduler = scheduler;
@@ -82,7 +82,7 @@ public sealed class ServiceStatus
         {
             running += g.Running;
             queued += g.QueuedCount;
-            if (g.QueuedCount > 0 && g.HeldBy is { } why) held.Add($"{g.Label} ({why})");
+            if (g.QueuedCount > 0 && g.HoldReason is { } why) held.Add($"{g.Label} ({why})");
             else if (g.QueuedCount > 0 && g.Paused) held.Add($"{g.Label} (paused)");
         }
         var text = $"{running} running, {queued} queued";

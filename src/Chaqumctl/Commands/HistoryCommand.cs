@@ -37,7 +37,7 @@ public static class HistoryCommand
                     r.Id, r.Attempt.ToString(CultureInfo.InvariantCulture), r.Outcome,
                     r.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? (r.Signal is { } sig ? $"-{sig}" : "N"),
                     Format.When(Iso(r.StartedAt ?? r.EnqueuedAt)), Format.Duration(r.RuntimeSeconds),
-                    Chaqum.Client.ShellWords.Join(new[] { r.Script }.Concat(r.Args)),
+                    Chaqum.Words.ShellWords.Join(new[] { r.Script }.Concat(r.Args)),
                 }));
             return Program.Ok;
         });
@@ -49,7 +49,7 @@ public static class HistoryCommand
         ["id"] = r.Id,
         ["script"] = r.Script,
         ["args"] = new JsonArray(r.Args.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
-        ["command"] = Chaqum.Client.ShellWords.Join(new[] { r.Script }.Concat(r.Args)),
+        ["command"] = Chaqum.Words.ShellWords.Join(new[] { r.Script }.Concat(r.Args)),
         ["group"] = r.Group,
         ["parent"] = r.Parent,
         ["attempt"] = r.Attempt,

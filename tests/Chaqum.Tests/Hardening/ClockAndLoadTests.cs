@@ -80,7 +80,7 @@ public class ClockAndLoadTests
             time.Advance(TimeSpan.FromSeconds(5));
             Assert.That(new[] { byMemory.State, byLoad.State, byCpu.State }, Is.All.EqualTo(JobState.Queued), "every barrier fails closed");
             Assert.That(free.State, Is.EqualTo(JobState.Running), "a group without barriers is not held up");
-            Assert.That(scheduler.FindGroup("mem")!.HeldBy, Does.Contain(proc));
+            Assert.That(scheduler.FindGroup("mem")!.HoldReason, Does.Contain(proc));
 
             // The figures come back: the barriers open on the next samples.
             Directory.Delete(Path.Combine(proc, "loadavg"));

@@ -8,10 +8,11 @@ namespace Chaqum.Tests.Hardening;
 /// <summary>
 /// kill -9 at random points of a busy run (jobs starting and ending all the time, so the
 /// history is written all the time): the SQLite store stays consistent, and the next start
-/// records every job that was queued or running as lost and tells init how many. Jobs
-/// enqueued in the last moments before the kill may be missing altogether: the history is
-/// written in batches a tenth of a second apart (see docs/reliability.md). The lead's
-/// RecoveryTests cover what is killed and what is kept; this is about many crashes in a row.
+/// records every job that was queued or running as lost and tells init how many. No job
+/// whose enqueue was acknowledged goes missing, however close to the kill: the history is
+/// written in batches a tenth of a second apart, but the live journal has each enqueue
+/// before its reply is written (see docs/reliability.md). The lead's RecoveryTests cover
+/// what is killed and what is kept; this is about many crashes in a row.
 /// </summary>
 [TestFixture, CancelAfter(300_000), Heavy]
 public class CrashTests

@@ -47,7 +47,7 @@ public class SecurityTests
         var lines = new List<string>();
         foreach (var s in spellings)
         {
-            var q = Chaqum.Client.ShellWords.Quote(s);
+            var q = Chaqum.Words.ShellWords.Quote(s);
             lines.Add($"cmd {Sh("enqueue -- " + q)}");
             lines.Add($"cmd {Sh("repeat -i 1s -- " + q)}");
         }

@@ -15,17 +15,17 @@ public class BarrierTests
         var jobs = Enumerable.Range(0, 3).Select(_ => h.Enqueue(group: "conv", limits: new GroupLimits { MaxCpu = 0.8 })).ToList();
         Assert.That(jobs.All(j => j.State == JobState.Queued), Is.True, "the first CPU figure needs two samples");
         var group = h.Scheduler.FindGroup("conv")!;
-        Assert.That(group.HeldBy, Does.Contain("cpu"));
+        Assert.That(group.HoldReason, Does.Contain("cpu"));
 
         h.Load.Cpu(0.95);
         h.Time.Advance(Period);
         Assert.That(jobs.All(j => j.State == JobState.Queued), Is.True, "95% busy is above 80%");
-        Assert.That(group.HeldBy, Is.EqualTo("cpu 95% >= 80%"));
+        Assert.That(group.HoldReason, Is.EqualTo("cpu 95% >= 80%"));
 
         h.Load.Cpu(0.2);
         h.Time.Advance(Period);
         Assert.That(jobs.Count(j => j.State == JobState.Running), Is.EqualTo(1), "one start per fresh sample");
-        Assert.That(group.HeldBy, Does.Contain("fresh load sample"));
+        Assert.That(group.HoldReason, Does.Contain("fresh load sample"));
 
         h.Load.Cpu(0.2);
         h.Time.Advance(Period);
@@ -62,9 +62,9 @@ public class BarrierTests
         var mem = h.Enqueue(group: "mem", limits: new GroupLimits { MinMemory = 2L << 30 });
         var load = h.Enqueue(group: "load", limits: new GroupLimits { MaxLoad = 2 });
         var psi = h.Enqueue(group: "psi", limits: new GroupLimits { MaxPressure = 10 });
-        Assert.That(h.Scheduler.FindGroup("mem")!.HeldBy, Is.EqualTo("memory 1G available < 2G"));
-        Assert.That(h.Scheduler.FindGroup("load")!.HeldBy, Is.EqualTo("load 3.5 >= 2"));
-        Assert.That(h.Scheduler.FindGroup("psi")!.HeldBy, Is.EqualTo("cpu pressure 40% >= 10%"));
+        Assert.That(h.Scheduler.FindGroup("mem")!.HoldReason, Is.EqualTo("memory 1G available < 2G"));
+        Assert.That(h.Scheduler.FindGroup("load")!.HoldReason, Is.EqualTo("load 3.5 >= 2"));
+        Assert.That(h.Scheduler.FindGroup("psi")!.HoldReason, Is.EqualTo("cpu pressure 40% >= 10%"));
         Assert.That(new[] { mem, load, psi }.All(j => j.State == JobState.Queued), Is.True);
 
         h.Load.MemAvailable = 3L << 30;
@@ -95,7 +95,7 @@ public class BarrierTests
         var job = h.Enqueue(group: "g", limits: new GroupLimits { MinMemory = 1 });
         h.Time.Advance(TimeSpan.FromSeconds(5));
         Assert.That(job.State, Is.EqualTo(JobState.Queued));
-        Assert.That(h.Scheduler.FindGroup("g")!.HeldBy, Does.Contain("Permission denied"));
+        Assert.That(h.Scheduler.FindGroup("g")!.HoldReason, Does.Contain("Permission denied"));
         h.Load.Broken = false;
         h.Time.Advance(Period);
         Assert.That(job.State, Is.EqualTo(JobState.Running));

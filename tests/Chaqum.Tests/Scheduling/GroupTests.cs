@@ -114,7 +114,7 @@ public class GroupTests
         h.Scheduler.PauseGroup(g, true);
         var job = h.Enqueue(group: "g");
         Assert.That(job.State, Is.EqualTo(JobState.Queued));
-        Assert.That(g.HeldBy, Is.EqualTo("paused"));
+        Assert.That(g.HoldReason, Is.EqualTo("paused"));
         h.Scheduler.PauseGroup(g, false);
         Assert.That(job.State, Is.EqualTo(JobState.Running));
     }

@@ -1,4 +1,4 @@
-using Chaqum.Client;
+using Chaqum.Words;
 
 namespace Chaqum.Tests.Unit;
 

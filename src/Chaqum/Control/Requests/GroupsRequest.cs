@@ -26,7 +26,7 @@ public sealed class GroupsRequest(ControlServices services) : IControlRequest
                 MaxLoad = g.Barriers.MaxLoad,
                 MinMemory = g.Barriers.MinMemory,
                 MaxPressure = g.Barriers.MaxPressure,
-                HeldBy = g.QueuedCount > 0 ? g.HeldBy : null,
+                HeldBy = g.QueuedCount > 0 ? g.HoldReason : null,
             }).ToList();
     }
 }

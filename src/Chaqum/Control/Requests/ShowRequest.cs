@@ -38,7 +38,7 @@ public sealed class ShowRequest(ControlServices services) : IControlRequest
         var usual = services.History?.UsualFor(job.Script.Relative);
         call.Reply(ControlVerbs.Show, new ShowResult(new JobDetails(services.View(job))
         {
-            Command = Chaqum.Client.ShellWords.Join(new[] { job.Script.Relative }.Concat(job.Args)),
+            Command = Chaqum.Words.ShellWords.Join(new[] { job.Script.Relative }.Concat(job.Args)),
             Path = job.Script.Absolute,
             Parents = chain,
             Children = job.Children.Select(c => new JobRef(c.Id, JobView.State(c))).ToList(),

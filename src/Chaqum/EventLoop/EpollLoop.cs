@@ -19,7 +19,7 @@ public interface IReadyHandler
 /// kept in a heap whose head sets epoll_wait's timeout; wall-clock timers (cron) use a
 /// realtime timerfd so that clock changes are noticed.
 /// </summary>
-public sealed class EventLoop : ITimers, IDisposable
+public sealed class EpollLoop : ITimers, IDisposable
 {
     private readonly ILogger _log;
     private readonly IClock _clock;
@@ -38,7 +38,7 @@ public sealed class EventLoop : ITimers, IDisposable
     private const long WakeToken = 1;
     private const long WallTimerToken = 2;
 
-    public EventLoop(ILogger log, IClock clock)
+    public EpollLoop(ILogger log, IClock clock)
     {
         _log = log;
         _clock = clock;
@@ -54,7 +54,9 @@ public sealed class EventLoop : ITimers, IDisposable
 
     public IClock Clock => _clock;
 
-    public bool IsLoopThread => Environment.CurrentManagedThreadId == _loopThreadId;
+    /// <summary>True on the thread in <see cref="Run"/>; false anywhere else, and before the
+    /// loop runs.</summary>
+    public bool OnLoopThread => Environment.CurrentManagedThreadId == _loopThreadId;
 
     /// <summary>Watches fd for the given events; returns a token for Modify/Remove.</summary>
     public long Add(int fd, EpollEvents events, IReadyHandler handler)
@@ -104,7 +106,7 @@ public sealed class EventLoop : ITimers, IDisposable
         return timer;
     }
 
-    private sealed class WallTimer(EventLoop loop, DateTimeOffset when, Action callback, Action onClockChanged) : ITimerHandle
+    private sealed class WallTimer(EpollLoop loop, DateTimeOffset when, Action callback, Action onClockChanged) : ITimerHandle
     {
         public DateTimeOffset When { get; } = when;
         public Action Callback { get; } = callback;
