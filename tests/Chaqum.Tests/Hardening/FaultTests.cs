@@ -159,9 +159,12 @@ public class FaultTests
     internal static readonly string[] NoDacOverride = { "setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner" };
 
     /// <summary>60 jobs of a second each, all at once, for a daemon with few resources.</summary>
+    /// <summary>60 naps that hold their descriptors and tasks until the test, having seen
+    /// the limit it provokes reached (a log line), releases them: how many are alive at once
+    /// never depends on how fast the machine spawns.</summary>
     private static void NapTree(TempTree tree)
     {
-        tree.Script("nap", "sleep 1\n");
+        tree.Script("nap", "while [ ! -e released ]; do sleep 0.2; done\n");
         tree.Script("init", Sh.Script("""
             ids=''
             i=0; while [ $i -lt 60 ]; do cmd 'enqueue -- nap' >/dev/null; ids="$ids $(word 2)"; i=$((i+1)); done
@@ -170,12 +173,20 @@ public class FaultTests
             """));
     }
 
+    /// <summary>The gate: once the daemon says it holds jobs back at the limit, the naps may end.</summary>
+    private static void ReleaseNapsAt(TempTree tree, HardDaemon d, string limitReached)
+    {
+        d.WaitForLine(Regex.Escape(limitReached), TimeSpan.FromSeconds(120));
+        File.WriteAllText(tree.PathOf("released"), "");
+    }
+
     [Test]
     public void Out_of_file_descriptors_jobs_wait_and_the_daemon_survives()
     {
         using var tree = new TempTree();
         NapTree(tree);
         using var d = HardDaemon.Start(tree, prefix: new[] { "prlimit", "--nofile=300:300" });
+        ReleaseNapsAt(tree, d, "too few file descriptors left");
         Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0));
         Assert.That(d.Output("init"), Does.Contain("succeeded: 60"));
         Assert.That(d.Log, Does.Contain("too few file descriptors left (limit 300"));
@@ -199,6 +210,7 @@ public class FaultTests
         {
             "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "prlimit", "--nproc=90:90",
         });
+        ReleaseNapsAt(tree, d, "the user's process limit is near");
         Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), d.Tail(20));
         Assert.That(d.Output("init"), Does.Contain("succeeded: 60"));
         Assert.That(d.Log, Does.Contain("the user's process limit is near"));
@@ -213,6 +225,7 @@ public class FaultTests
         NapTree(tree);
         using var cgroup = PidsCgroup.Create(limit: 80);
         using var d = HardDaemon.Start(tree, prefix: new[] { "sh", "-c", $"echo $$ > {cgroup.Procs} && exec \"$@\"", "sh" });
+        ReleaseNapsAt(tree, d, "the cgroup's task limit is near");
         Assert.That(d.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), d.Tail(20));
         Assert.That(d.Output("init"), Does.Contain("succeeded: 60"));
         Assert.That(d.Log, Does.Contain("the cgroup's task limit is near"));
