@@ -138,7 +138,11 @@ public sealed class JobOutputStderr : IJobOutput
     }
 
     /// <summary>Serilog's {Level:u3}, which is also the output files' word.</summary>
-    private static byte[] Moniker(LogLevel level) => System.Text.Encoding.ASCII.GetBytes(OutputLine.LevelWord(level));
+    private static byte[] Moniker(LogLevel level) => Monikers[(int)level];
+
+    // Encoded once: the prefixes are rebuilt every millisecond of a flood.
+    private static readonly byte[][] Monikers = Enumerable.Range(0, (int)LogLevel.None + 1)
+        .Select(level => System.Text.Encoding.ASCII.GetBytes(OutputLine.LevelWord((LogLevel)level))).ToArray();
 
     /// <summary>The syslog priority digit of a level, as the journal template gives it.</summary>
     private static byte Priority(LogLevel level) => level switch

@@ -147,11 +147,18 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         // belong to anyone else yet.
         if (!Signals.KillGroup(job.Pid, signal))
             _log.LogDebug("{Job}: {Signal} to process group {Pgid}: {Error}", job.Id, Signals.Name(signal), job.Pid, Errno.Text(Errno.Last));
-        bool InGroup(int pid) => ProcStat.Group(pid) == job.Pid;
+        // Each process's group read from /proc once per signal, however many of the checks
+        // below ask (a job with thousands of children in its group and cgroup).
+        var groupOf = new Dictionary<int, bool>();
+        bool InGroup(int pid)
+        {
+            if (!groupOf.TryGetValue(pid, out bool inGroup)) groupOf[pid] = inGroup = ProcStat.Group(pid) == job.Pid;
+            return inGroup;
+        }
         _live.TryGetValue(job, out var process);
         // The job's own process, if it moved to another group.
         if (!InGroup(job.Pid) && process?.Cgroup is null) Signals.Process(job.Pid, signal);
-        var inCgroup = process?.Cgroup is { } cgroup ? SignalCgroup(cgroup, signal, skip: InGroup) : new List<int>();
+        var inCgroup = (process?.Cgroup is { } cgroup ? SignalCgroup(cgroup, signal, skip: InGroup) : new List<int>()).ToHashSet();
         int swept = inCgroup.Count(pid => !InGroup(pid));
         foreach (var (pid, parent) in Strays(job))
         {
