@@ -14,6 +14,16 @@ public sealed record EnqueueRequest(ScriptPath Script, string[] Args)
     /// <summary>Overrides the SCRIPT/N id (the entry job is called by its script name).</summary>
     public string? Id { get; init; }
     public bool IsEntry { get; init; }
+    /// <summary>-d / -A: the job waits (scheduled) until then before it joins its group's queue.</summary>
+    public DateTimeOffset? DueAt { get; init; }
+    /// <summary>-H: enqueued held; it does not start until an operator releases it.</summary>
+    public bool Held { get; init; }
+    /// <summary>-U: starts before anything else waiting, still within its group's limits.</summary>
+    public bool Urgent { get; init; }
+    /// <summary>A job resumed after a restart keeps the number (and the id) it had.</summary>
+    public long? Number { get; init; }
+    /// <summary>A resumed job: the attempts it has made already (they count against -r).</summary>
+    public int AttemptsMade { get; init; }
 }
 
 /// <summary>What a repeat registration asks for.</summary>

@@ -39,6 +39,12 @@ public sealed class Job
     public Group Group { get; }
     public JobOptions Options { get; }
     public int Priority { get; set; }
+    /// <summary>-d / -A: when the job becomes due; until then it waits, scheduled.</summary>
+    public DateTimeOffset? DueAt { get; internal set; }
+    /// <summary>Held by an operator (hold, enqueue -H): it does not start until released.</summary>
+    public bool Held { get; internal set; }
+    /// <summary>-U: starts before anything else waiting, still within its group's limits.</summary>
+    public bool Urgent { get; internal set; }
 
     public JobState State { get; internal set; } = JobState.Pending;
     public int Attempt { get; internal set; }
@@ -169,6 +175,9 @@ public sealed record JobOptions
     public int Retries { get; init; }
     public string? Key { get; init; }
     public bool Forget { get; init; }
+    /// <summary>-R: if it is running when the daemon stops in order, it runs again after
+    /// the restart (the attempt counts).</summary>
+    public bool Requeue { get; init; }
 }
 
 /// <summary>A script inside the tree: the relative path used in ids, and the path we exec.</summary>
