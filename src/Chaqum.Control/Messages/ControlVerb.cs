@@ -4,28 +4,39 @@ namespace Chaqum.Control.Messages;
 
 /// <summary>One kind of control request: its name on the wire, the type of its arguments
 /// and of its result. The daemon's handler and every client (chaqumctl, the web) use the
-/// same definition, so the two sides cannot read a field under different names.</summary>
-public sealed record ControlVerb<TArgs, TResult>(string Name, JsonTypeInfo<TArgs> Args, JsonTypeInfo<TResult> Result);
+/// same definition, so the two sides cannot read a field under different names.
+///
+/// The two types' JSON metadata is built on first use, not when the verbs are defined:
+/// building it for every verb at once was a third of a `chaqumctl ps` (docs/performance.md,
+/// "Start-up"), and one call needs only its own verb's.</summary>
+public sealed class ControlVerb<TArgs, TResult>(string name,
+    Func<ControlJson, JsonTypeInfo<TArgs>> args, Func<ControlJson, JsonTypeInfo<TResult>> result)
+{
+    private JsonTypeInfo<TArgs>? _args;
+    private JsonTypeInfo<TResult>? _result;
+
+    public string Name { get; } = name;
+    public JsonTypeInfo<TArgs> Args => _args ??= args(ControlJson.Default);
+    public JsonTypeInfo<TResult> Result => _result ??= result(ControlJson.Default);
+}
 
 /// <summary>Every control request (docs/control.md, "The requests").</summary>
 public static class ControlVerbs
 {
-    private static ControlJson J => ControlJson.Default;
-
-    public static readonly ControlVerb<NoArgs, HelloResult> Hello = new("hello", J.NoArgs, J.HelloResult);
-    public static readonly ControlVerb<PsArgs, JobsResult> Ps = new("ps", J.PsArgs, J.JobsResult);
-    public static readonly ControlVerb<ShowArgs, ShowResult> Show = new("show", J.ShowArgs, J.ShowResult);
-    public static readonly ControlVerb<LogArgs, LogEnd> Log = new("log", J.LogArgs, J.LogEnd);
-    public static readonly ControlVerb<KillArgs, KillResult> Kill = new("kill", J.KillArgs, J.KillResult);
-    public static readonly ControlVerb<WaitArgs, WaitResult> Wait = new("wait", J.WaitArgs, J.WaitResult);
-    public static readonly ControlVerb<PauseArgs, PauseResult> Pause = new("pause", J.PauseArgs, J.PauseResult);
-    public static readonly ControlVerb<PauseArgs, PauseResult> Resume = new("resume", J.PauseArgs, J.PauseResult);
-    public static readonly ControlVerb<ReniceArgs, ReniceResult> Renice = new("renice", J.ReniceArgs, J.ReniceResult);
-    public static readonly ControlVerb<PrioArgs, PrioResult> Prio = new("prio", J.PrioArgs, J.PrioResult);
-    public static readonly ControlVerb<NoArgs, GroupsResult> Groups = new("groups", J.NoArgs, J.GroupsResult);
-    public static readonly ControlVerb<NoArgs, RepeatsResult> Repeats = new("repeats", J.NoArgs, J.RepeatsResult);
-    public static readonly ControlVerb<EnqueueArgs, EnqueueResult> Enqueue = new("enqueue", J.EnqueueArgs, J.EnqueueResult);
+    public static readonly ControlVerb<NoArgs, HelloResult> Hello = new("hello", j => j.NoArgs, j => j.HelloResult);
+    public static readonly ControlVerb<PsArgs, JobsResult> Ps = new("ps", j => j.PsArgs, j => j.JobsResult);
+    public static readonly ControlVerb<ShowArgs, ShowResult> Show = new("show", j => j.ShowArgs, j => j.ShowResult);
+    public static readonly ControlVerb<LogArgs, LogEnd> Log = new("log", j => j.LogArgs, j => j.LogEnd);
+    public static readonly ControlVerb<KillArgs, KillResult> Kill = new("kill", j => j.KillArgs, j => j.KillResult);
+    public static readonly ControlVerb<WaitArgs, WaitResult> Wait = new("wait", j => j.WaitArgs, j => j.WaitResult);
+    public static readonly ControlVerb<PauseArgs, PauseResult> Pause = new("pause", j => j.PauseArgs, j => j.PauseResult);
+    public static readonly ControlVerb<PauseArgs, PauseResult> Resume = new("resume", j => j.PauseArgs, j => j.PauseResult);
+    public static readonly ControlVerb<ReniceArgs, ReniceResult> Renice = new("renice", j => j.ReniceArgs, j => j.ReniceResult);
+    public static readonly ControlVerb<PrioArgs, PrioResult> Prio = new("prio", j => j.PrioArgs, j => j.PrioResult);
+    public static readonly ControlVerb<NoArgs, GroupsResult> Groups = new("groups", j => j.NoArgs, j => j.GroupsResult);
+    public static readonly ControlVerb<NoArgs, RepeatsResult> Repeats = new("repeats", j => j.NoArgs, j => j.RepeatsResult);
+    public static readonly ControlVerb<EnqueueArgs, EnqueueResult> Enqueue = new("enqueue", j => j.EnqueueArgs, j => j.EnqueueResult);
     /// <summary>enqueue with follow: the answer is that of log.</summary>
-    public static readonly ControlVerb<EnqueueArgs, LogEnd> Run = new("enqueue", J.EnqueueArgs, J.LogEnd);
-    public static readonly ControlVerb<NoArgs, Snapshot> Snapshot = new("snapshot", J.NoArgs, J.Snapshot);
+    public static readonly ControlVerb<EnqueueArgs, LogEnd> Run = new("enqueue", j => j.EnqueueArgs, j => j.LogEnd);
+    public static readonly ControlVerb<NoArgs, Snapshot> Snapshot = new("snapshot", j => j.NoArgs, j => j.Snapshot);
 }
