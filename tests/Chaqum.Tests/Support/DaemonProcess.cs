@@ -22,13 +22,19 @@ public sealed class DaemonProcess : IDisposable
     private DaemonProcess(IEnumerable<string> args, string? treeRoot, IDictionary<string, string?>? env)
     {
         _treeRoot = treeRoot;
-        var info = new ProcessStartInfo("dotnet")
+        // Through `env --default-signal`: a test runner started in the background by a
+        // shell without job control (nohup, `cmd &` in a script) has SIGINT and SIGQUIT
+        // ignored, every child inherits that, and the runtime then leaves them ignored (as
+        // shells do); the daemon under test must see the signals as systemd would send them.
+        var info = new ProcessStartInfo("env")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        info.ArgumentList.Add("--default-signal");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add("exec");
         info.ArgumentList.Add(DaemonDll);
         foreach (var a in args) info.ArgumentList.Add(a);
