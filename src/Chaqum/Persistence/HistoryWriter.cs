@@ -23,8 +23,14 @@ public sealed class HistoryWriter : IDisposable
     private readonly string _stateDir;
     private readonly ILogger _log;
     private readonly TimeSpan _retention;
-    private readonly BlockingCollection<object> _queue = new(new ConcurrentQueue<object>());
-    private readonly ManualResetEventSlim _wake = new();
+    private readonly ConcurrentQueue<object> _queue = new();
+    // Spin count 0: this thread waits most of its life, and should block at once. Spinning
+    // first (BlockingCollection's and the default events' sched_yield loops, 20 and more
+    // per wait by strace) took the CPU from the event loop while the daemon started on a
+    // busy machine.
+    private readonly ManualResetEventSlim _arrived = new(false, 0);
+    private readonly ManualResetEventSlim _wake = new(false, 0);
+    private volatile bool _completed;
     private readonly Thread _thread;
     private HistoryStore? _store;
     private string? _lastError;
@@ -41,7 +47,11 @@ public sealed class HistoryWriter : IDisposable
         _thread.Start();
     }
 
-    public void Ended(RunRecord run) => _queue.Add(run);
+    public void Ended(RunRecord run)
+    {
+        _queue.Enqueue(run);
+        _arrived.Set();
+    }
 
     /// <summary>How many of the runs handed to <see cref="Ended"/> are on disk (or were
     /// given up): the first this many, in order. Read from any thread.</summary>
@@ -51,7 +61,8 @@ public sealed class HistoryWriter : IDisposable
     public void Flush(TimeSpan timeout)
     {
         var done = new ManualResetEventSlim();
-        _queue.Add(done);
+        _queue.Enqueue(done);
+        _arrived.Set();
         _wake.Set();
         done.Wait(timeout);
     }
@@ -60,16 +71,15 @@ public sealed class HistoryWriter : IDisposable
     {
         var runs = new List<RunRecord>();
         var flushed = new List<ManualResetEventSlim>();
-        while (!_queue.IsCompleted)
+        while (Next() is { } first)
         {
-            if (!_queue.TryTake(out var first, Timeout.Infinite)) continue;
             Add(first);
             // Gather what arrives shortly after: one transaction for a burst. Sleep through
             // the window instead of waiting on the queue for each record: a wake-up per
             // record (and the spinning before each wait) cost more CPU than the writing.
             if (flushed.Count == 0 && _queue.Count < 5000) _wake.Wait(BatchDelay);
             _wake.Reset();
-            while (runs.Count < 5000 && _queue.TryTake(out var next)) Add(next);
+            while (runs.Count < 5000 && _queue.TryDequeue(out var next)) Add(next);
             if (Write(runs))
             {
                 Interlocked.Add(ref _writtenRuns, runs.Count);
@@ -88,6 +98,20 @@ public sealed class HistoryWriter : IDisposable
         // Stopping: one last try for what a failing disk held back (the live journal keeps
         // whatever still fails).
         if (runs.Count > 0 && Write(runs)) Interlocked.Add(ref _writtenRuns, runs.Count);
+
+        // The next record, once there is one; null once Dispose has been called and
+        // everything before it taken. Reset before looking, so a record added between the
+        // look and the wait sets the event again.
+        object? Next()
+        {
+            while (true)
+            {
+                _arrived.Reset();
+                if (_queue.TryDequeue(out var item)) return item;
+                if (_completed) return null;
+                _arrived.Wait();
+            }
+        }
 
         void Add(object item)
         {
@@ -142,7 +166,8 @@ public sealed class HistoryWriter : IDisposable
 
     public void Dispose()
     {
-        _queue.CompleteAdding();
+        _completed = true;
+        _arrived.Set();
         _wake.Set();
         // Not joined in time: the thread still uses the store (and the process exits soon).
         if (_thread.Join(TimeSpan.FromSeconds(10))) _store?.Dispose();

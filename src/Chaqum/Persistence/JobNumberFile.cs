@@ -2,6 +2,7 @@ using System.Globalization;
 using Chaqum.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mono.Unix.Native;
 
 namespace Chaqum.Persistence;
 
@@ -11,6 +12,13 @@ namespace Chaqum.Persistence;
 /// via rename) before any number of it is used. A crash skips at most one block's rest;
 /// an orderly stop writes the exact next number (<see cref="SaveExact"/>), so ids go on
 /// without a gap after a restart. Without a usable state directory it still works, but only within one run.
+///
+/// The write and the rename happen before any number of the block is used, which is all
+/// a crash of the daemon needs (the kernel keeps what was written). Against power loss the
+/// file and its directory are also fsynced, but off the event loop, after the fact: the
+/// fsync before the entry job's first number was a fifth of the start-up to init's first
+/// answer on a busy machine (docs/performance.md, "Start-up"), and power lost within those
+/// milliseconds loses the runs' history too.
 ///
 /// If the reservation cannot be written (disk full, state directory made read-only), jobs
 /// still get numbers, from memory: the problem is logged once and the write is tried again
@@ -56,10 +64,23 @@ public sealed class JobNumberFile : IJobNumbers
     {
         if (_limit == _next && !_unsaved) return;
         _limit = _next;
-        Save();
+        Save(durableNow: true); // the process is about to exit: no thread would finish it
     }
 
-    private void Save()
+    /// <summary>fsync of the file and of its directory (for the rename); a failure here
+    /// leaves what a crash would (the write is done), so it is not reported.</summary>
+    private static void Durable(string path)
+    {
+        foreach (var name in new[] { path, Path.GetDirectoryName(path)! })
+        {
+            int fd = Syscall.open(name, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
+            if (fd < 0) continue;
+            Syscall.fsync(fd);
+            Syscall.close(fd);
+        }
+    }
+
+    private void Save(bool durableNow = false)
     {
         if (_path is null) return;
         var tmp = _path + ".tmp";
@@ -69,15 +90,16 @@ public sealed class JobNumberFile : IJobNumbers
             {
                 Mode = FileMode.Create,
                 Access = FileAccess.Write,
-                Options = FileOptions.WriteThrough,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite, // whatever the umask
             }))
             {
                 var bytes = System.Text.Encoding.ASCII.GetBytes(_limit.ToString(CultureInfo.InvariantCulture) + "\n");
                 f.Write(bytes);
-                f.Flush(true);
             }
             File.Move(tmp, _path, overwrite: true);
+            string path = _path;
+            if (durableNow) Durable(path);
+            else Task.Run(() => Durable(path));
             if (_unsaved) _log.LogInformation("job numbers: {Path} written again", _path);
             _unsaved = false;
         }
