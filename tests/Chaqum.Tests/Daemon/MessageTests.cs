@@ -101,11 +101,14 @@ public class MessageTests
     public void Waitrecv_says_T_for_a_message_whose_destination_ended_unread()
     {
         using var tree = new TempTree();
-        tree.Script("deaf", "sleep 0.5\n");
+        // deaf lives until init has seen the first waitrecv time out: a gate, not a sleep
+        // (on a busy machine a sleeping deaf could end before the first waitrecv).
+        tree.Script("deaf", "while [ ! -e go ]; do sleep 0.05; done\n");
         tree.Script("init", Sh.Script("""
             cmd 'enqueue -- deaf'; d=$(word 2)
             printf 'sendmsg -- %s 2\nhi\n' "$d" >&3; IFS= read -r REPLY <&4; m=$(word 2)
             cmd "waitrecv -t 0.1 -- $m"
+            : > go
             cmd "waitrecv -- $m"
             """));
         using var d = DaemonProcess.Start(tree);
