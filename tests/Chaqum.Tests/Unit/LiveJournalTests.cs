@@ -35,6 +35,7 @@ public class LiveJournalTests
         var live = new List<Job>();
         using (var journal = new LiveJournal(_dir, () => live, NullLogger.Instance))
         {
+            journal.Begin();
             var a = NewJob(1, "a b", "ü\n\t\"");
             var b = NewJob(2);
             live.AddRange(new[] { a, b });
@@ -65,6 +66,7 @@ public class LiveJournalTests
         IEnumerable<Job> Live() => longLived.Concat(churn);
         long ran = 0;
         var journal = new LiveJournal(_dir, Live, NullLogger.Instance, writtenRuns: () => Math.Max(0, ran - 200));
+        journal.Begin();
         foreach (var job in longLived) journal.Enqueued(job);
         var runs = new List<string>();
         for (int n = 1000; n < 61_000; n++)
