@@ -329,41 +329,67 @@ public sealed class LiveJournal : IDisposable
 
     /// <summary>What the journal must hold now: the runs the history lacks, and each live
     /// job's "+" line, and its "s" line if it runs.</summary>
-    private ArrayBufferWriter<byte> Whole(bool clean = false)
+    private Chunks Whole(int fd, bool clean = false)
     {
-        var all = new ArrayBufferWriter<byte>(64 * 1024);
+        var all = new Chunks(fd, _chunk);
         WriteDaemon();
-        all.Write(_line.WrittenSpan);
+        all.Add(_line.WrittenSpan);
         TrimWritten();
         foreach (var (_, run) in _unwritten)
         {
             WriteRun(run);
-            all.Write(_line.WrittenSpan);
+            all.Add(_line.WrittenSpan);
         }
         foreach (var group in _groups())
         {
             if (!HasSettings(group)) continue;
             WriteGroup(group);
-            all.Write(_line.WrittenSpan);
+            all.Add(_line.WrittenSpan);
         }
         // In number order: the next start enqueues them again in this order, which keeps
         // each group's first-come-first-served order (and puts dependencies first).
         foreach (var job in _liveJobs().OrderBy(j => j.Number))
         {
             WriteEnqueued(job);
-            all.Write(_line.WrittenSpan);
+            all.Add(_line.WrittenSpan);
             if (job.State == JobState.Running)
             {
                 WriteStarted(job);
-                all.Write(_line.WrittenSpan);
+                all.Add(_line.WrittenSpan);
             }
         }
         if (clean)
         {
             WriteClean();
-            all.Write(_line.WrittenSpan);
+            all.Add(_line.WrittenSpan);
         }
+        all.Flush();
         return all;
+    }
+
+    private readonly ArrayBufferWriter<byte> _chunk = new(Chunks.Size * 2);
+
+    /// <summary>The whole journal going to a file 64 KiB at a time: for 100 000 jobs, one
+    /// buffer of the whole would be 11 MB, grown by doubling, at every rewrite.</summary>
+    private sealed class Chunks(int fd, ArrayBufferWriter<byte> buffer)
+    {
+        public const int Size = 64 * 1024;
+        public long Bytes { get; private set; }
+        /// <summary>The errno of the write that failed, if one did (then nothing more is written).</summary>
+        public int? Failed { get; private set; }
+
+        public void Add(ReadOnlySpan<byte> line)
+        {
+            buffer.Write(line);
+            Bytes += line.Length;
+            if (buffer.WrittenCount >= Size) Flush();
+        }
+
+        public void Flush()
+        {
+            if (Failed is null && buffer.WrittenCount > 0) Failed = WriteAll(fd, buffer.WrittenSpan);
+            buffer.ResetWrittenCount();
+        }
     }
 
     /// <summary>The "c" line: an orderly stop wrote this journal.</summary>
@@ -388,8 +414,8 @@ public sealed class LiveJournal : IDisposable
             _written = 0; // try again after as much again
             return false;
         }
-        var all = Whole(clean);
-        int? failed = WriteAll(fd, all.WrittenSpan);
+        var all = Whole(fd, clean);
+        int? failed = all.Failed;
         Syscall.close(fd);
         if (failed is null && Syscall.rename(temporary, _path) != 0) failed = Marshal.GetLastPInvokeError();
         if (failed is { } e)
@@ -403,7 +429,7 @@ public sealed class LiveJournal : IDisposable
         Syscall.close(_fd);
         _fd = Open(_path, 0, out errno);
         if (_fd < 0) Failed($"cannot open {_path}: {Native.Errno.Text(errno)}");
-        _written = _liveBytes = all.WrittenCount;
+        _written = _liveBytes = all.Bytes;
         _incomplete = false;
         return true;
     }
@@ -492,9 +518,8 @@ public sealed class LiveJournal : IDisposable
     private bool RewriteInPlace(bool clean = false)
     {
         if (_fd < 0) return false;
-        var all = Whole(clean);
         if (Syscall.ftruncate(_fd, 0) != 0) return false;
-        return WriteAll(_fd, all.WrittenSpan) is null;
+        return Whole(_fd, clean).Failed is null;
     }
 
     /// <summary>What a journal says: the daemon that wrote it; every job it saw enqueued,
@@ -520,130 +545,111 @@ public sealed class LiveJournal : IDisposable
         var groups = new Dictionary<string, GroupRecord>(StringComparer.Ordinal);
         bool clean = false;
         DaemonRecord? daemon = null;
-        string path = Path.Combine(stateDir, FileName);
-        IEnumerable<string> lines;
-        try { lines = File.ReadLines(path); }
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(Path.Combine(stateDir, FileName)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new(null, new(), runs); }
-        try
+        var l = new JournalLine();
+        var rest = bytes.AsSpan();
+        while (rest.Length > 0)
         {
-            foreach (var line in lines)
+            int end = rest.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? default : rest[(end + 1)..];
+            try { l.Parse(line); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException) { continue; }
+            switch (l.Kind)
             {
-                JsonElement j;
-                try { j = JsonDocument.Parse(line).RootElement; }
-                catch (JsonException) { continue; }
-                if (!j.TryGetProperty("k", out var k)) continue;
-                if (k.GetString() == "c") { clean = true; continue; }
-                if (k.GetString() == "G")
-                {
-                    try
+                case "c":
+                    clean = true;
+                    break;
+                case "d":
+                    daemon = new DaemonRecord((int)(l.Pid ?? 0), l.StartTicks ?? 0, l.Cgroup);
+                    break;
+                case "G" when l.Group is { } name:
+                    groups[name] = new GroupRecord(name, new GroupLimits
                     {
-                        var g = GroupOf(j);
-                        groups[g.Name] = g;
-                    }
-                    catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException) { }
-                    continue;
-                }
-                if (k.GetString() == "d")
-                {
-                    daemon = new DaemonRecord(Int(j, "pid") ?? 0, j.TryGetProperty("st", out var dst) ? dst.GetInt64() : 0,
-                        j.TryGetProperty("cg", out var dcg) ? dcg.GetString() : null);
-                    continue;
-                }
-                if (!j.TryGetProperty("id", out var idElement)) continue;
-                string id = idElement.GetString()!;
-                try
-                {
-                    switch (k.GetString())
+                        MaxProcs = (int?)l.MaxProcs,
+                        MaxCpu = l.MaxCpu,
+                        MaxLoad = l.MaxLoad,
+                        MinMemory = l.MinMemory,
+                        MaxPressure = l.MaxPressure,
+                    }, l.Paused);
+                    break;
+                case "+" when l.Id is { } id && l.Attempt is not null && l.Script is not null && l.Enqueued is not null:
+                    jobs[id] = (Live(l), false);
+                    break;
+                case "s" when l.Id is { } id && jobs.TryGetValue(id, out var known) && l.Attempt is { } a && l.Pid is { } pid && l.Enqueued is { } t:
+                    jobs[id] = (known.Job with
                     {
-                        case "+":
-                            jobs[id] = (Keepable(new LiveRecord(Head(id, j)), j), false);
-                            break;
-                        case "s" when jobs.TryGetValue(id, out var known):
-                            jobs[id] = (known.Job with
-                            {
-                                Attempt = j.GetProperty("a").GetInt32(),
-                                Pid = j.GetProperty("pid").GetInt32(),
-                                StartTicks = j.TryGetProperty("st", out var st) ? st.GetInt64() : 0,
-                                Cgroup = j.TryGetProperty("cg", out var cg) ? cg.GetString() : null,
-                                StartedAt = Time(j, "t"),
-                            }, false);
-                            break;
-                        case "r":
-                            // The attempt the "s" line started has ended: no process is left
-                            // of it (the job waits for a retry, or a "-" follows).
-                            if (jobs.TryGetValue(id, out var ran) && ran.Job.Pid > 0 && ran.Job.Attempt == j.GetProperty("a").GetInt32())
-                                jobs[id] = (ran.Job with { Pid = 0, StartTicks = 0, Cgroup = null }, ran.Finished);
-                            runs.Add(new RunRecord(Head(id, j) with { StartedAt = OptionalTime(j, "started"), Pid = Int(j, "pid") ?? 0 })
-                            {
-                                EndedAt = OptionalTime(j, "ended"),
-                                RuntimeSeconds = j.TryGetProperty("runtime", out var rt) ? rt.GetDouble() : null,
-                                ExitCode = Int(j, "exit"),
-                                Signal = Int(j, "signal"),
-                                Outcome = j.GetProperty("outcome").GetString()!,
-                                CpuUserSeconds = j.GetProperty("cpu_user").GetDouble(),
-                                CpuSystemSeconds = j.GetProperty("cpu_system").GetDouble(),
-                                MaxRssBytes = j.GetProperty("max_rss").GetInt64(),
-                            });
-                            break;
-                        case "-" when jobs.TryGetValue(id, out var known):
-                            jobs[id] = (known.Job, true);
-                            break;
-                    }
-                }
-                catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException) { }
+                        Attempt = (int)a,
+                        Pid = (int)pid,
+                        StartTicks = l.StartTicks ?? 0,
+                        Cgroup = l.Cgroup,
+                        StartedAt = JournalLine.Time(t),
+                    }, false);
+                    break;
+                case "r" when l.Id is { } id && Head(l) is { } head && l.Outcome is { } outcome && l.CpuUser is { } user
+                              && l.CpuSystem is { } system && l.MaxRss is { } rss:
+                    // The attempt the "s" line started has ended: no process is left of it
+                    // (the job waits for a retry, or a "-" follows).
+                    if (jobs.TryGetValue(id, out var ran) && ran.Job.Pid > 0 && ran.Job.Attempt == head.Attempt)
+                        jobs[id] = (ran.Job with { Pid = 0, StartTicks = 0, Cgroup = null }, ran.Finished);
+                    runs.Add(new RunRecord(head with { StartedAt = JournalLine.Time(l.Started), Pid = (int)(l.Pid ?? 0) })
+                    {
+                        EndedAt = JournalLine.Time(l.Ended),
+                        RuntimeSeconds = l.Runtime,
+                        ExitCode = (int?)l.Exit,
+                        Signal = (int?)l.Signal,
+                        Outcome = outcome,
+                        CpuUserSeconds = user,
+                        CpuSystemSeconds = system,
+                        MaxRssBytes = rss,
+                    });
+                    break;
+                case "-" when l.Id is { } id && jobs.TryGetValue(id, out var finished):
+                    jobs[id] = (finished.Job, true);
+                    break;
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         return new(daemon, jobs.Values.ToList(), runs) { Groups = groups.Values.ToList(), Clean = clean };
     }
 
-    /// <summary>The fields of a "+" line that enqueue the job again (see WriteKeepable).</summary>
-    private static LiveRecord Keepable(LiveRecord r, JsonElement j)
-    {
-        if (!j.TryGetProperty("n", out var n)) return r;
-        return r with
-        {
-            Number = n.GetInt64(),
-            Priority = Int(j, "pr") ?? 0,
-            Timeout = j.TryGetProperty("to", out var to) ? TimeSpan.FromSeconds(to.GetDouble()) : null,
-            Retries = Int(j, "rt") ?? 0,
-            Key = j.TryGetProperty("ky", out var ky) ? ky.GetString() : null,
-            Forget = Flag(j, "F"),
-            Requeue = Flag(j, "R"),
-            Dependencies = j.TryGetProperty("dep", out var dep) ? dep.EnumerateArray().Select(d => d.GetString()!).ToArray() : Array.Empty<string>(),
-            DueAt = OptionalTime(j, "due"),
-            Held = Flag(j, "H"),
-            Urgent = Flag(j, "U"),
-        };
-    }
+    /// <summary>The fields "+" and "r" lines share; null if one they must have is missing.</summary>
+    private static JobHead? Head(JournalLine l) =>
+        l.Id is { } id && l.Attempt is { } a && l.Script is { } script && l.Enqueued is { } t
+            ? new JobHead
+            {
+                Id = id,
+                Attempt = (int)a,
+                Script = script,
+                Args = l.Args.ToArray(),
+                Group = l.Group,
+                Parent = l.Parent,
+                EnqueuedAt = JournalLine.Time(t),
+            }
+            : null;
 
-    private static bool Flag(JsonElement j, string name) => j.TryGetProperty(name, out var v) && v.GetBoolean();
-
-    private static GroupRecord GroupOf(JsonElement j) => new(j.GetProperty("g").GetString()!, new GroupLimits
+    /// <summary>A "+" line, with what enqueues the job again (see WriteKeepable). Made in
+    /// one piece: a journal may hold 100 000 of them.</summary>
+    private static LiveRecord Live(JournalLine l) => new()
     {
-        MaxProcs = Int(j, "m"),
-        MaxCpu = j.TryGetProperty("c", out var c) ? c.GetDouble() : null,
-        MaxLoad = j.TryGetProperty("l", out var l) ? l.GetDouble() : null,
-        MinMemory = j.TryGetProperty("M", out var m) ? m.GetInt64() : null,
-        MaxPressure = j.TryGetProperty("P", out var p) ? p.GetDouble() : null,
-    }, Flag(j, "pz"));
-
-    /// <summary>The fields "+" and "r" lines share.</summary>
-    private static JobHead Head(string id, JsonElement j) => new()
-    {
-        Id = id,
-        Attempt = j.GetProperty("a").GetInt32(),
-        Script = j.GetProperty("s").GetString()!,
-        Args = j.GetProperty("x").EnumerateArray().Select(a => a.GetString()!).ToArray(),
-        Group = j.TryGetProperty("g", out var g) ? g.GetString() : null,
-        Parent = j.TryGetProperty("p", out var p) ? p.GetString() : null,
-        EnqueuedAt = Time(j, "t"),
+        Id = l.Id!,
+        Attempt = (int)l.Attempt!.Value,
+        Script = l.Script!,
+        Args = l.Args.Count == 0 ? Array.Empty<string>() : l.Args.ToArray(),
+        Group = l.Group,
+        Parent = l.Parent,
+        EnqueuedAt = JournalLine.Time(l.Enqueued!.Value),
+        Number = l.Number,
+        Priority = (int)(l.Priority ?? 0),
+        Timeout = l.Timeout is { } to ? TimeSpan.FromSeconds(to) : null,
+        Retries = (int)(l.Retries ?? 0),
+        Key = l.Key,
+        Forget = l.Forget,
+        Requeue = l.Requeue,
+        Dependencies = l.Dependencies.Count == 0 ? Array.Empty<string>() : l.Dependencies.ToArray(),
+        DueAt = JournalLine.Time(l.Due),
+        Held = l.Held,
+        Urgent = l.Urgent,
     };
-
-    private static int? Int(JsonElement j, string name) => j.TryGetProperty(name, out var v) ? v.GetInt32() : null;
-
-    private static DateTimeOffset? OptionalTime(JsonElement j, string name) => j.TryGetProperty(name, out _) ? Time(j, name) : null;
-
-    private static DateTimeOffset Time(JsonElement j, string name) =>
-        DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(j.GetProperty(name).GetDouble() * 1000));
 }

@@ -59,7 +59,8 @@ public sealed class Resumption(Scheduler scheduler, JobTree tree, string stateDi
         if (parent is not null && !parent.State.IsActive()) parent = null;
         foreach (var dep in r.Dependencies)
             if (!scheduler.Knows(dep)) Remember(r.Id, dep);
-        var options = new JobOptions
+        // Most jobs have none: they share the one default instance (memory per queued job).
+        var options = r.Timeout is null && r.Retries == 0 && r.Key is null && !r.Forget && !r.Requeue ? JobOptions.Default : new JobOptions
         {
             Timeout = r.Timeout,
             Retries = r.Retries,
@@ -77,7 +78,7 @@ public sealed class Resumption(Scheduler scheduler, JobTree tree, string stateDi
                 Parent = parent,
                 FormerParent = parent is null ? r.Parent : null,
                 GroupName = r.Group,
-                Options = options == JobOptions.Default ? JobOptions.Default : options,
+                Options = options,
                 Priority = r.Priority,
                 Dependencies = r.Dependencies,
                 DueAt = r.DueAt,
