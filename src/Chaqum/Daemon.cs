@@ -140,6 +140,7 @@ public sealed class Daemon : IDisposable
             _journal = new LiveJournal(stateDir, () => scheduler.Jobs.Where(j => j.State.IsActive()), _log,
                 _runner.Identity, () => writer?.WrittenRuns ?? long.MaxValue, cgroups?.Root, () => scheduler.Groups.Append(scheduler.DefaultGroup));
             Scheduler.GroupChanged += _journal.GroupChanged;
+            Scheduler.JobChanged += _journal.Changed;
             if (history is not null) history.Ran += _journal.Ran;
             Scheduler.JobEnqueued += _journal.Enqueued;
             Scheduler.JobStarted += _journal.Started;

@@ -143,6 +143,15 @@ public sealed class LiveJournal : IDisposable
         Append(_line.WrittenSpan);
     }
 
+    /// <summary>A waiting job's priority or hold changed: its "+" line again (the last one
+    /// read wins). Not for a running job: its "+" line would hide its "s" line.</summary>
+    public void Changed(Job job)
+    {
+        if (!_begun || job.State is JobState.Running or JobState.Starting) return;
+        WriteEnqueued(job);
+        Append(_line.WrittenSpan);
+    }
+
     public void GroupChanged(Group group)
     {
         if (!_begun) return;

@@ -133,6 +133,7 @@ public sealed partial class Scheduler
     {
         OwnedByLoop();
         job.Group.Reprioritise(job, priority);
+        JobChanged?.Invoke(job);
         StartQueued(job.Group);
     }
 }

@@ -59,6 +59,9 @@ public sealed partial class Scheduler
     public event Action<Job, JobStatus, Outcome>? AttemptEnded;
     /// <summary>A job ended for good.</summary>
     public event Action<Job>? JobFinished;
+    /// <summary>What a job that has not started would be enqueued again with changed
+    /// (its priority, a hold): the live journal writes it again, for crash recovery.</summary>
+    public event Action<Job>? JobChanged;
     /// <summary>A group's limits or pause changed (what the live journal keeps of it).</summary>
     public event Action<Group>? GroupChanged;
     /// <summary>Nothing is left to do: the daemon may exit. Raised once.</summary>
