@@ -8,6 +8,10 @@
  *   init running K         daemon RSS with K jobs running sleep
  *   init handover K FILE   K stamp jobs one after the other (group capped at 1)
  *   init lines BYTES       one job writing BYTES of short lines to stdout
+ *   init keep N            N sleepers queued behind one in a group capped at 1, then
+ *                          SIGTERM: the daemon keeps them for its next start
+ *   init resumed           as once, then SIGTERM (the resumed jobs would run on);
+ *                          reports how many jobs the daemon resumed ($CHAQUM_RESUMED)
  *
  * Results go to $BENCH_RESULTS as "KEY VALUE..." lines. */
 #include "bench.h"
@@ -202,6 +206,19 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "once") == 0) {
         ask("wait --");
         result("first_answer_at", "%lld", now_ns());
+    } else if (strcmp(mode, "resumed") == 0) {
+        ask("wait --");
+        result("first_answer_at", "%lld", now_ns());
+        const char *resumed = getenv("CHAQUM_RESUMED");
+        result("resumed_count", "%s", resumed ? resumed : "0");
+        kill(daemon_pid(), SIGTERM);
+        pause();
+    } else if (strcmp(mode, "keep") == 0 && argc == 3) {
+        int n = atoi(argv[2]);
+        ask("group -m 1 -- q");
+        for (int i = 0; i <= n; i++) free(enqueue("enqueue -g q -- sleeper"));
+        kill(daemon_pid(), SIGTERM);
+        pause();
     } else if (strcmp(mode, "spawn") == 0 && argc == 4) {
         int n = atoi(argv[2]);
         warm_up();

@@ -30,6 +30,8 @@ public sealed record DaemonOptions
     public long OutputCapPerJob { get; init; } = 1 << 20;
     public long OutputTotalCap { get; init; } = 1L << 30;
     public string? User { get; init; }
+    /// <summary>--no-resume: the jobs the last run kept are recorded dropped, not run.</summary>
+    public bool NoResume { get; init; }
 }
 
 /// <summary>
@@ -57,6 +59,7 @@ public sealed class Daemon : IDisposable
     private readonly SystemdNotifier _notifier;
     private readonly ServiceStatus _status;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Recovery.Result _last = Recovery.Result.Nothing;
     private Thread? _thread;
     private int _stopSignals;
 
@@ -91,10 +94,9 @@ public sealed class Daemon : IDisposable
         if (Prctl.BecomeSubreaper() is { } subreaperError)
             _log.LogWarning("cannot become a child subreaper ({Error}); double-forked job processes escape us", subreaperError);
 
-        int recovered = 0;
         if (stateDir is not null)
         {
-            try { recovered = Recovery.Run(stateDir, tree.Root, options.Grace, _log); }
+            try { _last = Recovery.Run(stateDir, tree.Root, options.Grace, _log, resume: !options.NoResume); }
             catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
             {
                 _log.LogError("crash recovery failed: {Error}; leftovers of an earlier run may still be running", e.Message);
@@ -125,7 +127,7 @@ public sealed class Daemon : IDisposable
         _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
             _outputFiles is null ? output : new JobOutputs(output, _outputFiles),
             connect: Connect, onExit: JobExited, _log, cgroups);
-        if (recovered > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", recovered.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (_last.Lost > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", _last.Lost.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         _jobNumbers = new JobNumberFile(stateDir, _log);
         Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
@@ -136,7 +138,9 @@ public sealed class Daemon : IDisposable
             var scheduler = Scheduler;
             var writer = _historyWriter;
             _journal = new LiveJournal(stateDir, () => scheduler.Jobs.Where(j => j.State.IsActive()), _log,
-                _runner.Identity, () => writer?.WrittenRuns ?? long.MaxValue, cgroups?.Root);
+                _runner.Identity, () => writer?.WrittenRuns ?? long.MaxValue, cgroups?.Root, () => scheduler.Groups.Append(scheduler.DefaultGroup));
+            Scheduler.GroupChanged += _journal.GroupChanged;
+            Scheduler.JobChanged += _journal.Changed;
             if (history is not null) history.Ran += _journal.Ran;
             Scheduler.JobEnqueued += _journal.Enqueued;
             Scheduler.JobStarted += _journal.Started;
@@ -226,6 +230,8 @@ public sealed class Daemon : IDisposable
         _loop.Post(() =>
         {
             _log.LogInformation("chaqum {Version}: tree {Tree}, entry {Entry}", Program.Version, _tree.Root, _entryScript.Relative);
+            Resume();
+            _journal?.Begin();
             var entry = Scheduler.EnqueueEntry(_entryScript, _options.Arguments);
             if (entry.Outcome == Outcome.SpawnFailed)
             {
@@ -237,6 +243,18 @@ public sealed class Daemon : IDisposable
         _thread = new Thread(RunLoop) { Name = "chaqum-loop", IsBackground = true };
         _thread.Start();
         _control.Start();
+    }
+
+    /// <summary>The jobs the last run kept come back before init starts; init is told how
+    /// many in CHAQUM_RESUMED (absent when none).</summary>
+    private void Resume()
+    {
+        if (_last.Resumable.Count == 0 && _last.Groups.Count == 0) return;
+        var (count, again) = new Resumption(Scheduler, _tree, StateDir!, _log).Run(_last);
+        _last = Recovery.Result.Nothing; // 100 000 records need not live on
+        if (count == 0) return;
+        _log.LogInformation("resumed {Count} queued jobs ({Again} to run again)", count, again);
+        _runner.EntryEnvironment.Add(new("CHAQUM_RESUMED", count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private void RunLoop()
@@ -266,7 +284,8 @@ public sealed class Daemon : IDisposable
         _loop.Post(() =>
         {
             _status.Stopping("stop requested");
-            if (count == 1) Scheduler.Shutdown();
+            // With a state directory, what waits is kept for the next start.
+            if (count == 1) Scheduler.Shutdown(keep: _journal is not null);
             else
             {
                 _log.LogWarning("second stop request: killing all jobs now");

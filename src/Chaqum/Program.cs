@@ -179,6 +179,12 @@ public sealed class DaemonCommandLine
         HelpName = "DIR",
     };
 
+    public readonly Option<bool> NoResume = new("--no-resume")
+    {
+        Description = "Start empty: the jobs the last run kept for this start (queued at its stop, or at its crash) " +
+            "are recorded as dropped in the history instead of being run",
+    };
+
     public readonly Option<string?> Control = new("--control")
     {
         Description = "Path of the control socket (default: $RUNTIME_DIRECTORY/chaqum.sock, else $XDG_RUNTIME_DIR/chaqum/KEY.sock, else /tmp/chaqum-UID/KEY.sock)",
@@ -229,7 +235,7 @@ public sealed class DaemonCommandLine
         Root = new RootCommand("chaqum: the job manager for chaotic job queues. Runs the tree's entry job and " +
             "every job it enqueues, answering their commands on fds 3 and 4, until nothing is left to do.")
         {
-            Entry, Verbose, Grace, LogFile, StateDir, Control, HistoryDays, OutputCap, OutputTotal, User, Tree, Args,
+            Entry, Verbose, Grace, LogFile, StateDir, NoResume, Control, HistoryDays, OutputCap, OutputTotal, User, Tree, Args,
         };
     }
 
@@ -318,6 +324,7 @@ public sealed class DaemonCommandLine
             OutputCapPerJob = Size(OutputCap),
             OutputTotalCap = Size(OutputTotal),
             User = parsed.GetValue(User),
+            NoResume = parsed.GetValue(NoResume),
         };
     }
 }

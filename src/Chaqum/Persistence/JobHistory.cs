@@ -29,7 +29,7 @@ public sealed class JobHistory
         Script = job.Script.Relative,
         Args = job.Args,
         Group = job.Group.IsDefault ? null : job.Group.Name,
-        Parent = job.Parent?.Id,
+        Parent = job.ParentId,
         EnqueuedAt = job.EnqueuedAt,
         StartedAt = ran ? job.StartedAt : null,
         Pid = ran ? pid : 0,

@@ -58,6 +58,20 @@ public sealed class JobNumberFile : IJobNumbers
         return _next++;
     }
 
+    /// <summary>A resumed job keeps its number: the file normally lies past it already
+    /// (it was handed out by an earlier run); if not (the file was lost), the numbering
+    /// moves past it, so it is never handed out twice.</summary>
+    public void Reserve(long number)
+    {
+        if (number < _next) return;
+        _next = number + 1;
+        if (_next > _limit)
+        {
+            _limit = _next + Block;
+            Save();
+        }
+    }
+
     /// <summary>At an orderly stop: no number of the block is used any more, so the next
     /// run starts exactly where this one ended instead of at the block's end.</summary>
     public void SaveExact()

@@ -5,6 +5,7 @@ using Chaqum.History;
 using Chaqum.Scheduling;
 using Microsoft.Extensions.Logging;
 using Mono.Unix.Native;
+using Group = Chaqum.Scheduling.Group;
 
 namespace Chaqum.Persistence;
 
@@ -20,6 +21,15 @@ namespace Chaqum.Persistence;
 ///   {"k":"s","id":"convert/7","a":1,"pid":4242,"st":81234567,"cg":"/sys/fs/cgroup/.../job-7.1","t":1764540000.125}
 ///   {"k":"r","id":"convert/7","a":1, ... the run as the history records it ...}
 ///   {"k":"-","id":"convert/7"}
+///   {"k":"G","g":"img","m":1,"pz":true}
+///   {"k":"c"}
+///
+/// A "+" line carries everything the job needs to be enqueued again after a restart
+/// (docs/operations.md, "Restarts and upgrades"): its number ("n", only on jobs that can
+/// be kept: not the entry job, not repeat firings), priority, timeout, retries, key, -F,
+/// -R, the jobs it still waits for ("dep"), due time, held, urgent; defaults are left out.
+/// "G" is a group's limits and pause, written when they change. "c" ends a journal
+/// written at an orderly stop: what is live in it was kept on purpose, nothing ran.
 ///
 /// "s" names the job's process for good: its pid, its start time ("st", clock ticks since
 /// boot, from /proc/PID/stat) and its cgroup ("cg", where it has one); recovery kills
@@ -27,7 +37,8 @@ namespace Chaqum.Persistence;
 /// writer says it is on disk, so a run the history could not take (a crash before the
 /// next batch, a full disk at a clean stop) is recorded by the next start, not lost.
 ///
-/// The file is rewritten with just the live jobs and the runs the history still lacks
+/// The file is written whole at <see cref="Begin"/> (after the jobs of the last run were
+/// taken back: the old file stays until the new one replaces it), and rewritten with just the live jobs and the runs the history still lacks
 /// when it has grown to twice what that takes (and at least a megabyte), through a
 /// temporary file and a rename, so its size stays in proportion. Written on the event
 /// loop only. A write that fails is logged once.
@@ -39,6 +50,7 @@ public sealed class LiveJournal : IDisposable
 
     private readonly string _path;
     private readonly Func<IEnumerable<Job>> _liveJobs;
+    private readonly Func<IEnumerable<Group>> _groups;
     private readonly Func<Job, (long StartTicks, string? Cgroup)> _identity;
     private readonly Func<long> _writtenRuns;
     private readonly ILogger _log;
@@ -56,24 +68,40 @@ public sealed class LiveJournal : IDisposable
     private readonly Queue<(long Seq, RunRecord Run)> _unwritten = new();
     private long _runs;
 
-    /// <summary>Starts an empty journal (what the last one said has been recovered).
-    /// identity: the process of a running job (JobRunner.Identity); writtenRuns: how many
-    /// runs the history writer has on disk (HistoryWriter.WrittenRuns).</summary>
+    /// <summary>A journal that writes nothing until <see cref="Begin"/> (what the last one
+    /// said is being recovered). identity: the process of a running job (JobRunner.Identity);
+    /// writtenRuns: how many runs the history writer has on disk (HistoryWriter.WrittenRuns);
+    /// groups: the groups whose settings are kept.</summary>
     public LiveJournal(string stateDir, Func<IEnumerable<Job>> liveJobs, ILogger log,
-        Func<Job, (long StartTicks, string? Cgroup)>? identity = null, Func<long>? writtenRuns = null, string? cgroupRoot = null)
+        Func<Job, (long StartTicks, string? Cgroup)>? identity = null, Func<long>? writtenRuns = null, string? cgroupRoot = null,
+        Func<IEnumerable<Group>>? groups = null)
     {
         _cgroupRoot = cgroupRoot;
         _path = Path.Combine(stateDir, FileName);
         _liveJobs = liveJobs;
+        _groups = groups ?? Array.Empty<Group>;
         _identity = identity ?? (_ => (0, null));
         _writtenRuns = writtenRuns ?? (() => long.MaxValue);
         _log = log;
         _writer = new Utf8JsonWriter(_line);
+        _fd = -1;
+    }
+
+    /// <summary>From now on every event is written. The file is replaced (temporary file,
+    /// rename) by this daemon's whole state, which already holds the jobs taken back from
+    /// the last run: until then the last run's file stays, so a crash in between loses
+    /// nothing. Events before this (the jobs taken back) are in that whole state.</summary>
+    public void Begin()
+    {
+        if (_begun) return;
+        _begun = true;
+        if (Rewrite()) return;
         _fd = Open(_path, OpenFlags.O_TRUNC, out int errno);
         if (_fd < 0) Failed($"cannot open {_path}: {Native.Errno.Text(errno)}");
-        WriteDaemon();
-        Append(_line.WrittenSpan);
+        else RewriteInPlace();
     }
+
+    private bool _begun;
 
     private readonly string? _cgroupRoot;
 
@@ -103,13 +131,31 @@ public sealed class LiveJournal : IDisposable
 
     public void Enqueued(Job job)
     {
+        if (!_begun) return;
         WriteEnqueued(job);
         Append(_line.WrittenSpan);
     }
 
     public void Started(Job job)
     {
+        if (!_begun) return;
         WriteStarted(job);
+        Append(_line.WrittenSpan);
+    }
+
+    /// <summary>A waiting job's priority or hold changed: its "+" line again (the last one
+    /// read wins). Not for a running job: its "+" line would hide its "s" line.</summary>
+    public void Changed(Job job)
+    {
+        if (!_begun || job.State is JobState.Running or JobState.Starting) return;
+        WriteEnqueued(job);
+        Append(_line.WrittenSpan);
+    }
+
+    public void GroupChanged(Group group)
+    {
+        if (!_begun) return;
+        WriteGroup(group);
         Append(_line.WrittenSpan);
     }
 
@@ -118,12 +164,14 @@ public sealed class LiveJournal : IDisposable
     {
         _unwritten.Enqueue((++_runs, run));
         TrimWritten();
+        if (!_begun) return;
         WriteRun(run);
         Append(_line.WrittenSpan);
     }
 
     public void Finished(Job job)
     {
+        if (!_begun) return;
         BeginLine("-", job.Id);
         EndLine();
         Append(_line.WrittenSpan);
@@ -153,10 +201,60 @@ public sealed class LiveJournal : IDisposable
         _writer.WriteString("s", job.Script.Relative);
         WriteArgs(job.Args);
         if (!job.Group.IsDefault) _writer.WriteString("g", job.Group.Name);
-        if (job.Parent is { } parent) _writer.WriteString("p", parent.Id);
+        if (job.ParentId is { } parent) _writer.WriteString("p", parent);
         _writer.WriteNumber("t", Seconds(job.EnqueuedAt));
+        if (!job.IsEntry && job.Repeat is null) WriteKeepable(job);
         EndLine();
     }
+
+    /// <summary>What enqueues a job again after a restart; defaults left out (most jobs
+    /// have none of these, and the line is written at every enqueue).</summary>
+    private void WriteKeepable(Job job)
+    {
+        _writer.WriteNumber("n", job.Number);
+        if (job.Priority != 0) _writer.WriteNumber("pr", job.Priority);
+        var o = job.Options;
+        if (!ReferenceEquals(o, JobOptions.Default))
+        {
+            if (o.Timeout is { } timeout) _writer.WriteNumber("to", timeout.TotalSeconds);
+            if (o.Retries != 0) _writer.WriteNumber("rt", o.Retries);
+            if (o.Key is { } key) _writer.WriteString("ky", key);
+            if (o.Forget) _writer.WriteBoolean("F", true);
+            if (o.Requeue) _writer.WriteBoolean("R", true);
+        }
+        if (job.WaitsOn is { } deps && job.State == JobState.Pending)
+        {
+            _writer.WriteStartArray("dep");
+            // Those that have not succeeded (yet): the next start looks at them again.
+            foreach (var dep in deps)
+                if (dep.State.IsActive() || !dep.Status.Succeeded) _writer.WriteStringValue(dep.Id);
+            _writer.WriteEndArray();
+        }
+        if (job.DueAt is { } due) _writer.WriteNumber("due", Seconds(due));
+        if (job.Held) _writer.WriteBoolean("H", true);
+        if (job.Urgent) _writer.WriteBoolean("U", true);
+    }
+
+    /// <summary>A group's settings: limits and pause ("g" is "" for the ungrouped jobs).</summary>
+    private void WriteGroup(Group group)
+    {
+        _line.ResetWrittenCount();
+        _writer.Reset(_line);
+        _writer.WriteStartObject();
+        _writer.WriteString("k", "G");
+        _writer.WriteString("g", group.Name);
+        if (group.MaxProcs > 0) _writer.WriteNumber("m", group.MaxProcs);
+        var b = group.Barriers;
+        if (b.MaxCpu is { } c) _writer.WriteNumber("c", c);
+        if (b.MaxLoad is { } l) _writer.WriteNumber("l", l);
+        if (b.MinMemory is { } mem) _writer.WriteNumber("M", mem);
+        if (b.MaxPressure is { } p) _writer.WriteNumber("P", p);
+        if (group.Paused) _writer.WriteBoolean("pz", true);
+        EndLine();
+    }
+
+    /// <summary>Groups with something to keep: limits, barriers or a pause.</summary>
+    private static bool HasSettings(Group g) => g.MaxProcs > 0 || !g.Barriers.IsEmpty || g.Paused;
 
     private void WriteStarted(Job job)
     {
@@ -240,33 +338,82 @@ public sealed class LiveJournal : IDisposable
 
     /// <summary>What the journal must hold now: the runs the history lacks, and each live
     /// job's "+" line, and its "s" line if it runs.</summary>
-    private ArrayBufferWriter<byte> Whole()
+    private Chunks Whole(int fd, bool clean = false)
     {
-        var all = new ArrayBufferWriter<byte>(64 * 1024);
+        var all = new Chunks(fd, _chunk);
         WriteDaemon();
-        all.Write(_line.WrittenSpan);
+        all.Add(_line.WrittenSpan);
         TrimWritten();
         foreach (var (_, run) in _unwritten)
         {
             WriteRun(run);
-            all.Write(_line.WrittenSpan);
+            all.Add(_line.WrittenSpan);
         }
-        foreach (var job in _liveJobs())
+        foreach (var group in _groups())
+        {
+            if (!HasSettings(group)) continue;
+            WriteGroup(group);
+            all.Add(_line.WrittenSpan);
+        }
+        // In number order: the next start enqueues them again in this order, which keeps
+        // each group's first-come-first-served order (and puts dependencies first).
+        foreach (var job in _liveJobs().OrderBy(j => j.Number))
         {
             WriteEnqueued(job);
-            all.Write(_line.WrittenSpan);
+            all.Add(_line.WrittenSpan);
             if (job.State == JobState.Running)
             {
                 WriteStarted(job);
-                all.Write(_line.WrittenSpan);
+                all.Add(_line.WrittenSpan);
             }
         }
+        if (clean)
+        {
+            WriteClean();
+            all.Add(_line.WrittenSpan);
+        }
+        all.Flush();
         return all;
+    }
+
+    private readonly ArrayBufferWriter<byte> _chunk = new(Chunks.Size * 2);
+
+    /// <summary>The whole journal going to a file 64 KiB at a time: for 100 000 jobs, one
+    /// buffer of the whole would be 11 MB, grown by doubling, at every rewrite.</summary>
+    private sealed class Chunks(int fd, ArrayBufferWriter<byte> buffer)
+    {
+        public const int Size = 64 * 1024;
+        public long Bytes { get; private set; }
+        /// <summary>The errno of the write that failed, if one did (then nothing more is written).</summary>
+        public int? Failed { get; private set; }
+
+        public void Add(ReadOnlySpan<byte> line)
+        {
+            buffer.Write(line);
+            Bytes += line.Length;
+            if (buffer.WrittenCount >= Size) Flush();
+        }
+
+        public void Flush()
+        {
+            if (Failed is null && buffer.WrittenCount > 0) Failed = WriteAll(fd, buffer.WrittenSpan);
+            buffer.ResetWrittenCount();
+        }
+    }
+
+    /// <summary>The "c" line: an orderly stop wrote this journal.</summary>
+    private void WriteClean()
+    {
+        _line.ResetWrittenCount();
+        _writer.Reset(_line);
+        _writer.WriteStartObject();
+        _writer.WriteString("k", "c");
+        EndLine();
     }
 
     /// <summary>Replaces the journal by <see cref="Whole"/> (temporary file, rename).
     /// False (logged) if that failed; the old file is then still there.</summary>
-    private bool Rewrite()
+    private bool Rewrite(bool clean = false)
     {
         string temporary = _path + ".new";
         int fd = Open(temporary, OpenFlags.O_TRUNC, out int errno);
@@ -276,8 +423,8 @@ public sealed class LiveJournal : IDisposable
             _written = 0; // try again after as much again
             return false;
         }
-        var all = Whole();
-        int? failed = WriteAll(fd, all.WrittenSpan);
+        var all = Whole(fd, clean);
+        int? failed = all.Failed;
         Syscall.close(fd);
         if (failed is null && Syscall.rename(temporary, _path) != 0) failed = Marshal.GetLastPInvokeError();
         if (failed is { } e)
@@ -291,7 +438,7 @@ public sealed class LiveJournal : IDisposable
         Syscall.close(_fd);
         _fd = Open(_path, 0, out errno);
         if (_fd < 0) Failed($"cannot open {_path}: {Native.Errno.Text(errno)}");
-        _written = _liveBytes = all.WrittenCount;
+        _written = _liveBytes = all.Bytes;
         _incomplete = false;
         return true;
     }
@@ -322,18 +469,22 @@ public sealed class LiveJournal : IDisposable
     }
 
     /// <summary>
-    /// The end of the daemon. After a clean stop nothing is live; if the history has every
-    /// run too, nothing is left to recover and the file goes. Otherwise (the disk was full,
-    /// the history unwritable) the journal stays, holding the runs the history lacks, and
-    /// the next start records them (as what they were, not as lost): the file as it is if
-    /// every append made it, else rewritten, else (no room for a second file) rewritten in
-    /// place, which frees the old lines' space first. Says so in the log either way.
+    /// The end of the daemon. After a clean stop nothing is live but the jobs kept for the
+    /// next start; if there are none and the history has every run too, nothing is left
+    /// to recover and the file goes. Otherwise the journal stays, holding the kept jobs and
+    /// the runs the history lacks (the disk was full, the history unwritable), and the next
+    /// start enqueues the jobs again and records the runs (as what they were, not as lost):
+    /// rewritten whole with the "c" mark, else (no room for a second file) the file as it
+    /// is if every append made it, marked, else rewritten in place, which frees the old
+    /// lines' space first. Says so in the log either way.
     /// </summary>
     public void Dispose()
     {
+        // Never begun: the last run's file is still the record; leave it for the next start.
+        if (!_begun) return;
         int unwritten = UnwrittenRuns;
-        bool live = _liveJobs().Any();
-        if (!live && unwritten == 0)
+        var live = _liveJobs().ToList();
+        if (live.Count == 0 && unwritten == 0)
         {
             if (_fd >= 0) Syscall.close(_fd);
             _fd = -1;
@@ -342,9 +493,17 @@ public sealed class LiveJournal : IDisposable
             if (errno != (int)Errno.ENOENT) _log.LogError("cannot remove {Path} at a clean stop: {Error}", _path, Native.Errno.Text(errno));
             return;
         }
-        bool kept = _fd >= 0 && !_incomplete || Rewrite() || RewriteInPlace();
+        bool kept = Rewrite(clean: true) || AppendClean() || RewriteInPlace(clean: true);
         if (_fd >= 0) Syscall.close(_fd);
         _fd = -1;
+        if (live.Count > 0)
+        {
+            if (kept)
+                _log.LogInformation("keeping {Count} queued jobs for the next start ({Again} to run again)",
+                    live.Count, live.Count(j => j.Attempt > 0));
+            else
+                _log.LogError("cannot keep {Count} queued jobs for the next start: {Path} cannot be written", live.Count, _path);
+        }
         if (unwritten == 0) return;
         if (kept)
             _log.LogError("history: {Count} runs could not be written to the history; {Path} keeps them, and the next start records them",
@@ -354,21 +513,35 @@ public sealed class LiveJournal : IDisposable
                 unwritten, _path);
     }
 
+    /// <summary>The file as appended, marked clean: when every append made it.</summary>
+    private bool AppendClean()
+    {
+        if (_fd < 0 || _incomplete) return false;
+        WriteClean();
+        return WriteAll(_fd, _line.WrittenSpan) is null;
+    }
+
     /// <summary>Truncates the journal and writes <see cref="Whole"/> into it, for when there
     /// is no room for a temporary file. A failure midway leaves a prefix (runs first: they
     /// are what a clean stop keeps), which the next start reads as far as it goes.</summary>
-    private bool RewriteInPlace()
+    private bool RewriteInPlace(bool clean = false)
     {
         if (_fd < 0) return false;
-        var all = Whole();
         if (Syscall.ftruncate(_fd, 0) != 0) return false;
-        return WriteAll(_fd, all.WrittenSpan) is null;
+        return Whole(_fd, clean).Failed is null;
     }
 
     /// <summary>What a journal says: the daemon that wrote it; every job it saw enqueued,
     /// with what it knows of its last attempt's process and whether it was seen to finish;
-    /// and the runs it keeps.</summary>
-    public sealed record Contents(DaemonRecord? Daemon, List<(LiveRecord Job, bool Finished)> Jobs, List<RunRecord> Runs);
+    /// and the runs it keeps; the groups' settings; whether an orderly stop wrote it.</summary>
+    public sealed record Contents(DaemonRecord? Daemon, List<(LiveRecord Job, bool Finished)> Jobs, List<RunRecord> Runs)
+    {
+        public List<GroupRecord> Groups { get; init; } = new();
+        public bool Clean { get; init; }
+    }
+
+    /// <summary>A group's settings as a "G" line keeps them.</summary>
+    public sealed record GroupRecord(string Name, GroupLimits Limits, bool Paused);
 
     /// <summary>The daemon that wrote a journal: its pid, start time and cgroup directory.</summary>
     public sealed record DaemonRecord(int Pid, long StartTicks, string? Cgroup);
@@ -378,85 +551,114 @@ public sealed class LiveJournal : IDisposable
     {
         var jobs = new Dictionary<string, (LiveRecord Job, bool Finished)>(StringComparer.Ordinal);
         var runs = new List<RunRecord>();
+        var groups = new Dictionary<string, GroupRecord>(StringComparer.Ordinal);
+        bool clean = false;
         DaemonRecord? daemon = null;
-        string path = Path.Combine(stateDir, FileName);
-        IEnumerable<string> lines;
-        try { lines = File.ReadLines(path); }
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(Path.Combine(stateDir, FileName)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return new(null, new(), runs); }
-        try
+        var l = new JournalLine();
+        var rest = bytes.AsSpan();
+        while (rest.Length > 0)
         {
-            foreach (var line in lines)
+            int end = rest.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? default : rest[(end + 1)..];
+            try { l.Parse(line); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException) { continue; }
+            switch (l.Kind)
             {
-                JsonElement j;
-                try { j = JsonDocument.Parse(line).RootElement; }
-                catch (JsonException) { continue; }
-                if (!j.TryGetProperty("k", out var k)) continue;
-                if (k.GetString() == "d")
-                {
-                    daemon = new DaemonRecord(Int(j, "pid") ?? 0, j.TryGetProperty("st", out var dst) ? dst.GetInt64() : 0,
-                        j.TryGetProperty("cg", out var dcg) ? dcg.GetString() : null);
-                    continue;
-                }
-                if (!j.TryGetProperty("id", out var idElement)) continue;
-                string id = idElement.GetString()!;
-                try
-                {
-                    switch (k.GetString())
+                case "c":
+                    clean = true;
+                    break;
+                case "d":
+                    daemon = new DaemonRecord((int)(l.Pid ?? 0), l.StartTicks ?? 0, l.Cgroup);
+                    break;
+                case "G" when l.Group is { } name:
+                    groups[name] = new GroupRecord(name, new GroupLimits
                     {
-                        case "+":
-                            jobs[id] = (new LiveRecord(Head(id, j)), false);
-                            break;
-                        case "s" when jobs.TryGetValue(id, out var known):
-                            jobs[id] = (known.Job with
-                            {
-                                Attempt = j.GetProperty("a").GetInt32(),
-                                Pid = j.GetProperty("pid").GetInt32(),
-                                StartTicks = j.TryGetProperty("st", out var st) ? st.GetInt64() : 0,
-                                Cgroup = j.TryGetProperty("cg", out var cg) ? cg.GetString() : null,
-                                StartedAt = Time(j, "t"),
-                            }, false);
-                            break;
-                        case "r":
-                            runs.Add(new RunRecord(Head(id, j) with { StartedAt = OptionalTime(j, "started"), Pid = Int(j, "pid") ?? 0 })
-                            {
-                                EndedAt = OptionalTime(j, "ended"),
-                                RuntimeSeconds = j.TryGetProperty("runtime", out var rt) ? rt.GetDouble() : null,
-                                ExitCode = Int(j, "exit"),
-                                Signal = Int(j, "signal"),
-                                Outcome = j.GetProperty("outcome").GetString()!,
-                                CpuUserSeconds = j.GetProperty("cpu_user").GetDouble(),
-                                CpuSystemSeconds = j.GetProperty("cpu_system").GetDouble(),
-                                MaxRssBytes = j.GetProperty("max_rss").GetInt64(),
-                            });
-                            break;
-                        case "-" when jobs.TryGetValue(id, out var known):
-                            jobs[id] = (known.Job, true);
-                            break;
-                    }
-                }
-                catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException) { }
+                        MaxProcs = (int?)l.MaxProcs,
+                        MaxCpu = l.MaxCpu,
+                        MaxLoad = l.MaxLoad,
+                        MinMemory = l.MinMemory,
+                        MaxPressure = l.MaxPressure,
+                    }, l.Paused);
+                    break;
+                case "+" when l.Id is { } id && l.Attempt is not null && l.Script is not null && l.Enqueued is not null:
+                    jobs[id] = (Live(l), false);
+                    break;
+                case "s" when l.Id is { } id && jobs.TryGetValue(id, out var known) && l.Attempt is { } a && l.Pid is { } pid && l.Enqueued is { } t:
+                    jobs[id] = (known.Job with
+                    {
+                        Attempt = (int)a,
+                        Pid = (int)pid,
+                        StartTicks = l.StartTicks ?? 0,
+                        Cgroup = l.Cgroup,
+                        StartedAt = JournalLine.Time(t),
+                    }, false);
+                    break;
+                case "r" when l.Id is { } id && Head(l) is { } head && l.Outcome is { } outcome && l.CpuUser is { } user
+                              && l.CpuSystem is { } system && l.MaxRss is { } rss:
+                    // The attempt the "s" line started has ended: no process is left of it
+                    // (the job waits for a retry, or a "-" follows).
+                    if (jobs.TryGetValue(id, out var ran) && ran.Job.Pid > 0 && ran.Job.Attempt == head.Attempt)
+                        jobs[id] = (ran.Job with { Pid = 0, StartTicks = 0, Cgroup = null }, ran.Finished);
+                    runs.Add(new RunRecord(head with { StartedAt = JournalLine.Time(l.Started), Pid = (int)(l.Pid ?? 0) })
+                    {
+                        EndedAt = JournalLine.Time(l.Ended),
+                        RuntimeSeconds = l.Runtime,
+                        ExitCode = (int?)l.Exit,
+                        Signal = (int?)l.Signal,
+                        Outcome = outcome,
+                        CpuUserSeconds = user,
+                        CpuSystemSeconds = system,
+                        MaxRssBytes = rss,
+                    });
+                    break;
+                case "-" when l.Id is { } id && jobs.TryGetValue(id, out var finished):
+                    jobs[id] = (finished.Job, true);
+                    break;
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return new(daemon, jobs.Values.ToList(), runs);
+        return new(daemon, jobs.Values.ToList(), runs) { Groups = groups.Values.ToList(), Clean = clean };
     }
 
-    /// <summary>The fields "+" and "r" lines share.</summary>
-    private static JobHead Head(string id, JsonElement j) => new()
+    /// <summary>The fields "+" and "r" lines share; null if one they must have is missing.</summary>
+    private static JobHead? Head(JournalLine l) =>
+        l.Id is { } id && l.Attempt is { } a && l.Script is { } script && l.Enqueued is { } t
+            ? new JobHead
+            {
+                Id = id,
+                Attempt = (int)a,
+                Script = script,
+                Args = l.Args.ToArray(),
+                Group = l.Group,
+                Parent = l.Parent,
+                EnqueuedAt = JournalLine.Time(t),
+            }
+            : null;
+
+    /// <summary>A "+" line, with what enqueues the job again (see WriteKeepable). Made in
+    /// one piece: a journal may hold 100 000 of them.</summary>
+    private static LiveRecord Live(JournalLine l) => new()
     {
-        Id = id,
-        Attempt = j.GetProperty("a").GetInt32(),
-        Script = j.GetProperty("s").GetString()!,
-        Args = j.GetProperty("x").EnumerateArray().Select(a => a.GetString()!).ToArray(),
-        Group = j.TryGetProperty("g", out var g) ? g.GetString() : null,
-        Parent = j.TryGetProperty("p", out var p) ? p.GetString() : null,
-        EnqueuedAt = Time(j, "t"),
+        Id = l.Id!,
+        Attempt = (int)l.Attempt!.Value,
+        Script = l.Script!,
+        Args = l.Args.Count == 0 ? Array.Empty<string>() : l.Args.ToArray(),
+        Group = l.Group,
+        Parent = l.Parent,
+        EnqueuedAt = JournalLine.Time(l.Enqueued!.Value),
+        Number = l.Number,
+        Priority = (int)(l.Priority ?? 0),
+        Timeout = l.Timeout is { } to ? TimeSpan.FromSeconds(to) : null,
+        Retries = (int)(l.Retries ?? 0),
+        Key = l.Key,
+        Forget = l.Forget,
+        Requeue = l.Requeue,
+        Dependencies = l.Dependencies.Count == 0 ? Array.Empty<string>() : l.Dependencies.ToArray(),
+        DueAt = JournalLine.Time(l.Due),
+        Held = l.Held,
+        Urgent = l.Urgent,
     };
-
-    private static int? Int(JsonElement j, string name) => j.TryGetProperty(name, out var v) ? v.GetInt32() : null;
-
-    private static DateTimeOffset? OptionalTime(JsonElement j, string name) => j.TryGetProperty(name, out _) ? Time(j, name) : null;
-
-    private static DateTimeOffset Time(JsonElement j, string name) =>
-        DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(j.GetProperty(name).GetDouble() * 1000));
 }

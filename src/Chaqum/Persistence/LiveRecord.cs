@@ -18,4 +18,19 @@ public sealed record LiveRecord : JobRecord
 
     /// <summary>The job's cgroup directory, if it had one.</summary>
     public string? Cgroup { get; init; }
+
+    // What enqueues it again after a restart. Number is null for what cannot be kept
+    // (the entry job, repeat firings, a journal of an earlier version).
+    public long? Number { get; init; }
+    public int Priority { get; init; }
+    public TimeSpan? Timeout { get; init; }
+    public int Retries { get; init; }
+    public string? Key { get; init; }
+    public bool Forget { get; init; }
+    public bool Requeue { get; init; }
+    /// <summary>-a ids it still waited for.</summary>
+    public string[] Dependencies { get; init; } = Array.Empty<string>();
+    public DateTimeOffset? DueAt { get; init; }
+    public bool Held { get; init; }
+    public bool Urgent { get; init; }
 }

@@ -6,55 +6,80 @@ using Microsoft.Extensions.Logging;
 namespace Chaqum.Persistence;
 
 /// <summary>
-/// After an unclean end (kill -9, power loss, OOM kill) the live journal still lists the
-/// jobs that were queued or running, with what identifies each one's process (pid, start
-/// time, cgroup), and the runs the history had not taken yet. Before anything starts, we
-/// record those runs as what they were, find the processes of the jobs that ran and
-/// still exist, make sure each is really ours (see <see cref="ClaimedProcess"/>: a pid
-/// remembered from before may belong to anyone by now), kill them (TERM, then KILL after
-/// the grace time), and record every live job as "lost". After a clean stop there is no
-/// journal, or one with runs only (the history could not be written at the stop): those
-/// are recorded, and nothing counts as lost.
+/// What the last run's live journal says, dealt with before anything starts. After an
+/// unclean end (kill -9, power loss, OOM kill) it lists the jobs that were queued or
+/// running, with what identifies each one's process (pid, start time, cgroup), and the
+/// runs the history had not taken yet. We record those runs as what they were, find the
+/// processes of the jobs that ran and still exist, make sure each is really ours (see
+/// <see cref="ClaimedProcess"/>: a pid remembered from before may belong to anyone by
+/// now), kill them (TERM, then KILL after the grace time), and record the jobs that were
+/// running as "lost". The jobs that waited (queued, pending, between retries, not yet
+/// due) come back: they are handed to <see cref="Resumption"/>, which enqueues them again
+/// with their ids; so do -R jobs that were running (their lost attempt counts). After an
+/// orderly stop the journal ends with a "c" line and holds only the jobs kept on
+/// purpose (and runs the history could not take): nothing is lost, nothing is hunted.
+/// With --no-resume the jobs that would come back are recorded "dropped" instead.
 /// </summary>
 public static class Recovery
 {
-    /// <summary>Returns the number of jobs recorded lost (0 after a clean stop).</summary>
-    public static int Run(string stateDir, string treeRoot, TimeSpan grace, ILogger log)
+    /// <summary>What the next start takes from the last run.</summary>
+    public sealed record Result(int Lost, List<LiveRecord> Resumable, List<LiveJournal.GroupRecord> Groups)
+    {
+        public static readonly Result Nothing = new(0, new(), new());
+    }
+
+    /// <summary>Lost: how many jobs were recorded lost (0 after a clean stop). Resumable:
+    /// the jobs to enqueue again, in number order (empty with resume false).</summary>
+    public static Result Run(string stateDir, string treeRoot, TimeSpan grace, ILogger log, bool resume = true)
     {
         var journal = LiveJournal.Read(stateDir);
-        if (journal.Jobs.Count == 0 && journal.Runs.Count == 0) return 0;
+        if (journal.Jobs.Count == 0 && journal.Runs.Count == 0) return Result.Nothing;
         using var store = HistoryStore.Open(stateDir)!;
         var runs = journal.Runs.Where(r => !store.HasRun(r.Id, r.Attempt, r.EnqueuedAt)).ToList();
-        // Lost: what is still live in the journal, and what it saw finish with no run
+        // Live: what is still live in the journal, and what it saw finish with no run
         // recorded anywhere (a journal of an earlier version, which kept no runs).
         var ran = journal.Runs.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         var live = journal.Jobs
             .Where(j => !j.Finished || (!ran.Contains(j.Job.Id) && !store.HasRun(j.Job.Id, j.Job.Attempt, j.Job.EnqueuedAt)))
-            .Select(j => j.Finished ? j.Job with { Pid = 0 } : j.Job)
+            .Select(j => j.Finished ? (j.Job with { Pid = 0 }, true) : (j.Job, false))
+            .ToList();
+        // Waiting: it never started this attempt, so it simply waits again. Again: -R, it
+        // was running; its attempt is lost, and it runs again.
+        var waiting = live.Where(l => !l.Item2 && l.Item1.Number is not null && l.Item1.Pid == 0).Select(l => l.Item1).ToList();
+        var again = live.Where(l => !l.Item2 && l.Item1.Number is not null && l.Item1.Pid > 0 && l.Item1.Requeue).Select(l => l.Item1).ToList();
+        var waitingIds = waiting.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+        var gone = live.Select(l => l.Item1).Where(l => !waitingIds.Contains(l.Id))
             .OrderBy(l => l.EnqueuedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
 
         int killed = 0;
-        if (live.Count > 0)
+        if (!journal.Clean && live.Count > 0)
         {
             var leftovers = new Leftovers(treeRoot, log);
-            leftovers.Find(live, journal.Daemon);
+            leftovers.Find(gone, journal.Daemon);
             killed = leftovers.Kill(grace);
         }
 
         var now = DateTimeOffset.Now;
-        var lost = live.Select(l => new RunRecord(l) { EndedAt = now, Outcome = "lost" }).ToList();
-        store.Write(runs.Concat(lost).ToList());
+        var lost = gone.Select(l => new RunRecord(l) { EndedAt = now, Outcome = "lost" }).ToList();
+        var dropped = resume ? new List<RunRecord>()
+            : waiting.Select(l => new RunRecord(l) { EndedAt = now, Outcome = "dropped" }).ToList();
+        store.Write(runs.Concat(lost).Concat(dropped).ToList());
         if (runs.Count > 0)
             log.LogInformation("recorded {Count} runs that the last run could not write to the history", runs.Count);
-        if (lost.Count == 0) return 0;
-
-        int running = live.Count(l => l.Pid > 0);
-        log.LogWarning("recovered from an unclean stop: {Lost} jobs lost ({Running} were running, {Queued} queued); " +
-            "killed {Killed} leftover processes; see chaqumctl history --lost",
-            lost.Count, running, lost.Count - running, killed);
-        foreach (var l in live)
-            log.LogInformation("lost: {Job}: {Command}", l.Id, Chaqum.Words.ShellWords.Join(l.Args.Prepend(l.Script)));
-        return lost.Count;
+        if (dropped.Count > 0)
+            log.LogWarning("--no-resume: {Count} queued jobs of the last run not taken back; recorded as dropped in the history " +
+                "(chaqumctl history)", dropped.Count);
+        if (lost.Count > 0)
+        {
+            int running = gone.Count(l => l.Pid > 0);
+            log.LogWarning("recovered from an unclean stop: {Lost} jobs lost ({Running} were running, {Queued} queued); " +
+                "killed {Killed} leftover processes; see chaqumctl history --lost",
+                lost.Count, running, lost.Count - running, killed);
+            foreach (var l in gone)
+                log.LogInformation("lost: {Job}: {Command}", l.Id, Chaqum.Words.ShellWords.Join(l.Args.Prepend(l.Script)));
+        }
+        var resumable = resume ? waiting.Concat(again).OrderBy(l => l.Number).ToList() : new List<LiveRecord>();
+        return new Result(lost.Count, resumable, journal.Groups);
     }
 
     /// <summary>The processes a crashed run left, each claimed (held by a pidfd after its

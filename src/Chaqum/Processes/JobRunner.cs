@@ -78,7 +78,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             new("CHAQUM_IDENT", job.Id),
             new("CHAQUM_ATTEMPT", job.Attempt.ToString(CultureInfo.InvariantCulture)),
         };
-        if (job.Parent is { } parent) env.Add(new("CHAQUM_PARENT", parent.Id));
+        if (job.ParentId is { } parent) env.Add(new("CHAQUM_PARENT", parent));
         if (!job.Group.IsDefault) env.Add(new("CHAQUM_GROUP", job.Group.Name));
         if (job.Slot >= 0) env.Add(new("CHAQUM_SLOT", job.Slot.ToString(CultureInfo.InvariantCulture)));
         if (job.IsEntry) env.AddRange(EntryEnvironment);

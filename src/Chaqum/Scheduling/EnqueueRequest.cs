@@ -24,6 +24,8 @@ public sealed record EnqueueRequest(ScriptPath Script, string[] Args)
     public long? Number { get; init; }
     /// <summary>A resumed job: the attempts it has made already (they count against -r).</summary>
     public int AttemptsMade { get; init; }
+    /// <summary>A resumed job whose parent did not come back: the parent's id.</summary>
+    public string? FormerParent { get; init; }
 }
 
 /// <summary>What a repeat registration asks for.</summary>

@@ -22,6 +22,10 @@ public readonly record struct LaunchResult(int Pid, string? Error, bool Transien
 public interface IJobNumbers
 {
     long Next();
+
+    /// <summary>A number already in use (a job resumed after a restart keeps its own):
+    /// never to be handed out again.</summary>
+    void Reserve(long number) { }
 }
 
 public sealed class SchedulingException(string message) : Exception(message);

@@ -31,6 +31,11 @@ public sealed class Job
     public string[] Args { get; }
     /// <summary>The job that enqueued this one; null for the entry job and repeats.</summary>
     public Job? Parent { get; }
+    /// <summary>A job resumed after a restart whose parent did not come back: the id the
+    /// parent had (its result goes unclaimed; CHAQUM_PARENT and the history still name it).</summary>
+    public string? FormerParentId { get; init; }
+    /// <summary>The id of the job that enqueued this one, whether or not it still exists.</summary>
+    public string? ParentId => Parent?.Id ?? FormerParentId;
     /// <summary>For repeat firings: the job that registered the repeat (for kill permission).</summary>
     public Job? Owner { get; init; }
     /// <summary>The tree's entry job (init), the one the daemon itself started.</summary>
@@ -63,6 +68,12 @@ public sealed class Job
 
     internal ITimerHandle? Timer { get; set; }
     internal int PendingDependencies { get; set; }
+    /// <summary>While pending: the jobs it waits for (-a), so that the live journal can
+    /// keep them across a restart. Null once it is queued (most jobs never have any).</summary>
+    internal Job[]? WaitsOn { get; set; }
+    /// <summary>Kept for the next start at an orderly stop: it waits, and neither runs nor
+    /// ends in this daemon (see Scheduler.Shutdown).</summary>
+    public bool Kept { get; internal set; }
 
     /// <summary>What only a job that has started has: kept apart, because most of the
     /// jobs in memory at any time may be queued ones that never started yet (memory per

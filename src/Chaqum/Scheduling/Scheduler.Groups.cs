@@ -42,9 +42,13 @@ public sealed partial class Scheduler
         }
         if (!limits.IsEmpty)
         {
+            int max = group.MaxProcs;
+            var barriers = group.Barriers;
             if (limits.MaxProcs is { } m) group.MaxProcs = m;
             group.Barriers = group.Barriers.With(limits);
             _log.LogDebug("group {Group}: max {Max}, barriers {Barriers}", name, group.MaxProcs, group.Barriers);
+            // Trees that give -m with every enqueue change nothing after the first.
+            if (max != group.MaxProcs || barriers != group.Barriers) GroupChanged?.Invoke(group);
         }
         return group;
     }
@@ -112,6 +116,7 @@ public sealed partial class Scheduler
         OwnedByLoop();
         group.Paused = paused;
         _log.LogInformation("group {Group}: {State}", group.Label, paused ? "paused" : "resumed");
+        GroupChanged?.Invoke(group);
         StartQueued(group);
     }
 
@@ -128,6 +133,7 @@ public sealed partial class Scheduler
     {
         OwnedByLoop();
         job.Group.Reprioritise(job, priority);
+        JobChanged?.Invoke(job);
         StartQueued(job.Group);
     }
 }

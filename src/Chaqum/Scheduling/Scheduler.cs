@@ -59,6 +59,11 @@ public sealed partial class Scheduler
     public event Action<Job, JobStatus, Outcome>? AttemptEnded;
     /// <summary>A job ended for good.</summary>
     public event Action<Job>? JobFinished;
+    /// <summary>What a job that has not started would be enqueued again with changed
+    /// (its priority, a hold): the live journal writes it again, for crash recovery.</summary>
+    public event Action<Job>? JobChanged;
+    /// <summary>A group's limits or pause changed (what the live journal keeps of it).</summary>
+    public event Action<Group>? GroupChanged;
     /// <summary>Nothing is left to do: the daemon may exit. Raised once.</summary>
     public event Action? Idle;
 
@@ -68,6 +73,17 @@ public sealed partial class Scheduler
     public IEnumerable<Job> Jobs => _jobs.Values;
 
     public Job? Find(string id) => _jobs.GetValueOrDefault(id);
+
+    /// <summary>Whether -a could name the id: a job here, or one that ended recently.</summary>
+    public bool Knows(string id) => _jobs.ContainsKey(id) || _recent.TryGet(id, out _);
+
+    /// <summary>How a job that is no longer here ended (from the history, at a restart),
+    /// so that -a can name it as it could name any recently ended job.</summary>
+    public void RememberEnded(string id, JobStatus status)
+    {
+        OwnedByLoop();
+        _recent.Add(id, status);
+    }
 
     /// <summary>Enqueues the entry job, called by its script name.</summary>
     public Job EnqueueEntry(ScriptPath script, string[] args)
@@ -111,16 +127,22 @@ public sealed partial class Scheduler
         }
 
         var group = GroupFor(request.GroupName, request.Limits);
-        long number = _numbers.Next();
+        long number;
+        if (request.Number is { } kept) _numbers.Reserve(number = kept);
+        else number = _numbers.Next();
         string id = request.Id ?? $"{request.Script.Relative}/{number}";
         var job = new Job(id, number, request.Script, request.Args, request.Parent, group, request.Options)
         {
             Owner = request.Owner,
+            FormerParentId = request.FormerParent,
+            Attempt = request.AttemptsMade,
             IsEntry = request.IsEntry,
             Repeat = request.Repeat,
             EnqueuedAt = _clock.WallNow,
             Priority = request.Priority,
         };
+        // Before JobEnqueued: the live journal writes them with the job.
+        if (dependencies.Count > 0 && failedDependency is null) job.WaitsOn = dependencies.ToArray();
         _jobs[id] = job;
         _active++;
         group.Members++;
@@ -157,11 +179,15 @@ public sealed partial class Scheduler
         if (job.State != JobState.Pending) return;
         if (!dependency.Status.Succeeded)
         {
+            // Its dependency was stopped with the daemon: the next start decides (from
+            // what the history says of the dependency), not this one.
+            if (job.Kept) return;
             Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.DependencyFailed,
                 $"dependency {dependency.Id} ended ({dependency.Status})");
             return;
         }
         if (--job.PendingDependencies > 0) return;
+        job.WaitsOn = null;
         JobStates.Move(job, JobState.Queued);
         job.Group.Enqueue(job);
         StartQueued(job.Group);
@@ -249,7 +275,15 @@ public sealed partial class Scheduler
         AttemptEnded?.Invoke(job, status, outcome);
 
         bool retryable = job.KillSource is KillSource.None or KillSource.Timeout;
-        if (!status.Succeeded && retryable && job.Attempt <= job.Options.Retries && !Stopping)
+        if (!status.Succeeded && _keeping && job.KillSource == KillSource.Shutdown && job.Options.Requeue && Keepable(job))
+        {
+            // -R: stopped with the daemon, it runs again after the restart (this attempt counts).
+            JobStates.Move(job, JobState.Retrying);
+            Keep(job);
+            _log.LogInformation("{Job}: stopped with the daemon ({Status}); kept to run again after the restart (-R)", job.Id, status);
+            ScheduleIdleCheck();
+        }
+        else if (!status.Succeeded && retryable && job.Attempt <= job.Options.Retries && !Stopping)
         {
             var delay = RetryDelay(job.Attempt);
             _log.LogWarning("{Job}: attempt {Attempt} ended with {Status} after {Runtime}; retrying in {Delay}s",
@@ -341,6 +375,11 @@ public sealed partial class Scheduler
         job.EndedAt = _clock.WallNow;
         job.Timer?.Cancel();
         job.Timer = null;
+        if (job.Kept)
+        {
+            job.Kept = false;
+            _kept--;
+        }
         _active--;
         job.Group.Members--;
         ForgetIfUnused(job.Group);
@@ -409,23 +448,58 @@ public sealed partial class Scheduler
         job.Parent?.RemoveChild(job);
     }
 
-    /// <summary>Orderly stop: no more repeats, queued jobs cancelled, running ones TERM'd
-    /// (KILL after the grace period). Idle is raised once the last one is reaped.</summary>
-    public void Shutdown()
+    /// <summary>Orderly stop: no more repeats, running jobs TERM'd (KILL after the grace
+    /// period). Jobs that wait (queued, pending, between retries, not yet due) are kept
+    /// for the next start when keep is set (there is a state directory to keep them in):
+    /// they stay as they are, start no more, and do not hold up the exit; -R jobs join
+    /// them when they have been stopped. Without keep they are cancelled. Repeat firings
+    /// are never kept (the next init registers its repeats again), nor is the entry job.
+    /// Idle is raised once the last running job is reaped.</summary>
+    public void Shutdown(bool keep = false)
     {
         OwnedByLoop();
         if (Stopping) return;
         Stopping = true;
+        _keeping = keep;
         _log.LogInformation("stopping: {Running} running, {Queued} queued, {Repeats} repeats",
             _jobs.Values.Count(j => j.State == JobState.Running),
-            _jobs.Values.Count(j => j.State is JobState.Queued or JobState.Pending or JobState.Retrying),
+            _jobs.Values.Count(j => j.State.IsActive() && j.State is not (JobState.Running or JobState.Starting)),
             _repeats.Count);
         StopRepeats();
         _sampler.Release();
+        int dropped = 0;
         foreach (var job in _jobs.Values.Where(j => j.State.IsActive()).OrderBy(j => j.State == JobState.Running).ToList())
+        {
+            bool waiting = job.State is not (JobState.Running or JobState.Starting);
+            if (waiting && keep && Keepable(job))
+            {
+                // A retry's backoff timer would only move it to a queue that starts nothing now.
+                job.Timer?.Cancel();
+                job.Timer = null;
+                Keep(job);
+                continue;
+            }
+            if (waiting && Keepable(job)) dropped++;
             Kill(job, Signals.SIGTERM, KillSource.Shutdown);
+        }
+        if (dropped > 0)
+            _log.LogWarning("dropping {Count} queued jobs: without a state directory nothing can be kept for the next start", dropped);
         ScheduleIdleCheck();
     }
+
+    private bool _keeping;
+    private int _kept;
+
+    private static bool Keepable(Job job) => !job.IsEntry && job.Repeat is null;
+
+    private void Keep(Job job)
+    {
+        job.Kept = true;
+        _kept++;
+    }
+
+    /// <summary>Jobs kept for the next start (an orderly stop with a state directory).</summary>
+    public int KeptCount => _kept;
 
     /// <summary>Second SIGTERM: do not wait for the grace period.</summary>
     public void KillAllNow()
@@ -448,7 +522,7 @@ public sealed partial class Scheduler
         });
     }
 
-    public bool IsIdle => _active == 0 && (_entry is null || _entry.State.IsFinished()) && (Stopping || _repeats.Count == 0);
+    public bool IsIdle => _active - _kept == 0 && (_entry is null || _entry.State.IsFinished()) && (Stopping || _repeats.Count == 0);
 
     public void CheckIdle()
     {

@@ -6,7 +6,8 @@ using Chaqum.Tests.Support;
 namespace Chaqum.Tests.Service;
 
 /// <summary>Crash recovery: after kill -9 of the daemon, the next start kills what the
-/// crashed run left running (only what is provably ours), records it lost, and tells init.</summary>
+/// crashed run left running (only what is provably ours), records it lost, and tells init;
+/// what was queued comes back (ResumeTests), or with --no-resume is recorded dropped.</summary>
 [TestFixture, CancelAfter(120_000)]
 public class RecoveryTests
 {
@@ -17,6 +18,7 @@ public class RecoveryTests
         // worker leaves a grandchild in its process group and one that escaped it
         // (setsid), then sleeps itself.
         tree.Script("worker", """
+            [ -e "$CHAQUM_TREE/second" ] && exit 0
             setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > "$CHAQUM_TREE/escaped.pid"
             sleep 300 & echo $! > "$CHAQUM_TREE/grandchild.pid"
             sleep 300
@@ -42,12 +44,14 @@ public class RecoveryTests
         Assert.That(ServiceTests.ProcessIsAlive(grandchild), Is.True, "the grandchild outlived the daemon");
         Assert.That(ServiceTests.ProcessIsAlive(escaped), Is.True, "the escaped grandchild outlived the daemon");
 
+        tree.File_("second", "");
         using (var second = DaemonProcess.Start(tree))
         {
             Assert.That(second.WaitForExit(), Is.EqualTo(0));
-            // init, the running worker and the queued worker.
-            Assert.That(second.Output("init"), Is.EqualTo(new[] { "recovered=3" }));
-            Assert.That(second.Log, Does.Contain("recovered from an unclean stop: 3 jobs lost (2 were running, 1 queued)"));
+            // init and the running worker; the queued worker comes back (and runs).
+            Assert.That(second.Output("init"), Is.EqualTo(new[] { "recovered=2" }));
+            Assert.That(second.Log, Does.Contain("recovered from an unclean stop: 2 jobs lost (2 were running, 0 queued)"));
+            Assert.That(second.Log, Does.Contain("resumed 1 queued jobs (0 to run again)"));
         }
         Poll.Until(() => !ServiceTests.ProcessIsAlive(grandchild), "the grandchild is gone");
         Poll.Until(() => !ServiceTests.ProcessIsAlive(escaped), "the escaped grandchild is gone");
@@ -57,7 +61,7 @@ public class RecoveryTests
         var runs = lost.Json.AsArray();
         Assert.That(runs.Select(r => (string)r!["outcome"]!), Is.All.EqualTo("lost"));
         Assert.That(runs.Select(r => r!["script"]!.ToString() + " " + string.Join(" ", r["args"]!.AsArray().Select(a => a!.ToString()))),
-            Is.EquivalentTo(new[] { "init ", "worker first", "worker second" }));
+            Is.EquivalentTo(new[] { "init ", "worker first" }));
 
         // A clean run afterwards: nothing to recover, and CHAQUM_RECOVERED is absent.
         tree.Script("init", "echo \"recovered=${CHAQUM_RECOVERED-absent}\"\n");
@@ -97,13 +101,16 @@ public class RecoveryTests
         }
         Assert.That(tree.Read("last"), Does.Match(@"^S work/\d+"));
 
-        using var second = DaemonProcess.Start(tree);
+        // --no-resume: the queued ones are recorded dropped instead of running (they would
+        // sleep 300 s each); ResumeTests and RestartTests have them come back.
+        using var second = DaemonProcess.Start(tree, Array.Empty<string>(), null, new[] { "--no-resume" });
         Assert.That(second.WaitForExit(), Is.EqualTo(0));
-        // init, the running work and the queued ones.
-        Assert.That(second.Output("init"), Is.EqualTo(new[] { $"recovered={count + 1}" }), second.Log);
-        var lost = Ctl.Run(tree, "history", "--lost", "--limit", "1000", "--json").Json.AsArray();
-        var args = lost.Where(r => (string)r!["script"]! == "work").Select(r => int.Parse((string)r!["args"]![0]!)).OrderBy(a => a);
-        Assert.That(args, Is.EqualTo(Enumerable.Range(0, count)), "every work job is recorded lost, once");
+        // init and the running work.
+        Assert.That(second.Output("init"), Is.EqualTo(new[] { "recovered=2" }), second.Log);
+        var runs = Ctl.Run(tree, "history", "--script", "work", "--limit", "1000", "--json").Json.AsArray();
+        Assert.That(runs.Select(r => (string)r!["outcome"]!).Distinct(), Is.EquivalentTo(new[] { "lost", "dropped" }));
+        var args = runs.Select(r => int.Parse((string)r!["args"]![0]!)).OrderBy(a => a);
+        Assert.That(args, Is.EqualTo(Enumerable.Range(0, count)), "every work job is recorded lost or dropped, once");
     }
 
     [Test]

@@ -35,6 +35,7 @@ public class LiveJournalTests
         var live = new List<Job>();
         using (var journal = new LiveJournal(_dir, () => live, NullLogger.Instance))
         {
+            journal.Begin();
             var a = NewJob(1, "a b", "ü\n\t\"");
             var b = NewJob(2);
             live.AddRange(new[] { a, b });
@@ -65,6 +66,7 @@ public class LiveJournalTests
         IEnumerable<Job> Live() => longLived.Concat(churn);
         long ran = 0;
         var journal = new LiveJournal(_dir, Live, NullLogger.Instance, writtenRuns: () => Math.Max(0, ran - 200));
+        journal.Begin();
         foreach (var job in longLived) journal.Enqueued(job);
         var runs = new List<string>();
         for (int n = 1000; n < 61_000; n++)
@@ -97,5 +99,40 @@ public class LiveJournalTests
         longLived.Clear();
         churn.Clear();
         journal.Dispose();
+    }
+
+    [Test]
+    public void What_a_restart_needs_is_read_back_and_a_change_to_a_waiting_job_wins()
+    {
+        // Held, Urgent and DueAt are plain data here (their behaviour is enqueue -H/-U/-d's).
+        var group = new Group("img") { MaxProcs = 2, Paused = true };
+        var dep = NewJob(1);
+        var job = new Job("work/2", 2, new ScriptPath("work", "/tree/work"), new[] { "x" }, null, group,
+            new JobOptions { Timeout = TimeSpan.FromSeconds(90), Retries = 3, Key = "k", Forget = true, Requeue = true })
+        {
+            EnqueuedAt = DateTimeOffset.UnixEpoch.AddSeconds(1_764_500_002),
+            FormerParentId = "spawner/1",
+            Priority = 4,
+            Attempt = 1,
+            DueAt = DateTimeOffset.UnixEpoch.AddSeconds(1_764_600_000),
+            Held = true,
+            Urgent = true,
+            WaitsOn = new[] { dep },
+        };
+        var live = new List<Job> { dep, job };
+        using var journal = new LiveJournal(_dir, () => live, NullLogger.Instance, groups: () => new[] { group });
+        journal.Begin(); // the whole state: the group, then both jobs
+        job.Priority = 7;
+        journal.Changed(job);
+        var contents = LiveJournal.Read(_dir);
+        var g = contents.Groups.Single();
+        Assert.That((g.Name, g.Limits.MaxProcs, g.Paused), Is.EqualTo(("img", (int?)2, true)));
+        var r = contents.Jobs.Single(j => j.Job.Id == "work/2").Job;
+        Assert.That((r.Number, r.Priority, r.Attempt, r.Group, r.Parent), Is.EqualTo(((long?)2, 7, 1, "img", "spawner/1")));
+        Assert.That((r.Timeout, r.Retries, r.Key, r.Forget, r.Requeue), Is.EqualTo(((TimeSpan?)TimeSpan.FromSeconds(90), 3, "k", true, true)));
+        Assert.That((r.DueAt, r.Held, r.Urgent), Is.EqualTo((job.DueAt, true, true)));
+        Assert.That(r.Dependencies, Is.EqualTo(new[] { "work/1" }));
+        Assert.That(contents.Clean, Is.False, "only an orderly stop marks it");
+        live.Clear();
     }
 }

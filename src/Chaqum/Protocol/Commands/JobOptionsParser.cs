@@ -44,6 +44,7 @@ public static class JobOptionsParser
             Retries = o.Get('r') is { } r ? Values.NonNegativeInt(r, "-r (retries)") : 0,
             Key = key,
             Forget = o.Has('F'),
+            Requeue = o.Has('R'),
         };
         // Most jobs have none: let them share one instance (memory per queued job).
         return options == JobOptions.Default ? JobOptions.Default : options;
