@@ -49,6 +49,7 @@ public sealed partial class Scheduler
     }
 
     public SchedulerSettings Settings => _settings;
+    public IClock Clock => _clock;
 
     /// <summary>A job started (its pid is known).</summary>
     public event Action<Job>? JobStarted;
@@ -120,13 +121,17 @@ public sealed partial class Scheduler
             Repeat = request.Repeat,
             EnqueuedAt = _clock.WallNow,
             Priority = request.Priority,
+            DueAt = request.DueAt,
+            Held = request.Held,
+            Urgent = request.Urgent,
         };
         _jobs[id] = job;
         _active++;
         group.Members++;
         request.Parent?.AddChild(job);
         if (request.Options.Key is { } k) _keys[k] = job;
-        _log.LogDebug("{Job}: enqueued{Group}", id, group.IsDefault ? "" : " in group " + group.Name);
+        _log.LogDebug("{Job}: enqueued{Group}{Held}{Urgent}", id, group.IsDefault ? "" : " in group " + group.Name,
+            job.Held ? ", held" : "", job.Urgent ? ", urgent" : "");
         JobEnqueued?.Invoke(job);
 
         if (failedDependency is not null)
@@ -146,9 +151,7 @@ public sealed partial class Scheduler
             return job;
         }
 
-        JobStates.Move(job, JobState.Queued);
-        group.Enqueue(job);
-        StartQueued(group);
+        Ready(job);
         return job;
     }
 
@@ -162,9 +165,7 @@ public sealed partial class Scheduler
             return;
         }
         if (--job.PendingDependencies > 0) return;
-        JobStates.Move(job, JobState.Queued);
-        job.Group.Enqueue(job);
-        StartQueued(job.Group);
+        Ready(job);
     }
 
     /// <summary>Spawns the head of a group's queue. Called by StartQueued only.</summary>
@@ -275,9 +276,7 @@ public sealed partial class Scheduler
     {
         if (job.State != JobState.Retrying) return;
         job.Timer = null;
-        JobStates.Move(job, JobState.Queued);
-        job.Group.Enqueue(job);
-        StartQueued(job.Group);
+        JoinQueue(job);
     }
 
     /// <summary>Kills a job: a queued one is cancelled, a running one gets the signal on
@@ -288,7 +287,9 @@ public sealed partial class Scheduler
         switch (job.State)
         {
             case JobState.Pending:
+            case JobState.Scheduled:
             case JobState.Queued:
+                Unschedule(job);
                 job.Group.Dequeue(job);
                 Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.Cancelled, $"cancelled before start ({Describe(source)})");
                 StartQueued(job.Group);
@@ -418,7 +419,7 @@ public sealed partial class Scheduler
         Stopping = true;
         _log.LogInformation("stopping: {Running} running, {Queued} queued, {Repeats} repeats",
             _jobs.Values.Count(j => j.State == JobState.Running),
-            _jobs.Values.Count(j => j.State is JobState.Queued or JobState.Pending or JobState.Retrying),
+            _jobs.Values.Count(j => j.State is JobState.Queued or JobState.Pending or JobState.Scheduled or JobState.Retrying),
             _repeats.Count);
         StopRepeats();
         _sampler.Release();
