@@ -30,7 +30,7 @@ public static class ShowCommand
         Row("id", job.Id);
         Row("command", job.Command);
         Row("state", job.State + (job.Status is { } s ? $" (status {s}, {job.Outcome})" : "")
-            + (job.Held ? " (held: chaqumctl release starts it)" : "") + (job.Urgent ? " (urgent)" : ""));
+            + (job.Held ? " (until chaqumctl release)" : "") + (job.Urgent ? " (urgent)" : ""));
         if (job.DueAt is { } due) Row("due", Format.When(due));
         if (job.EndReason is { } reason) Row("ended", reason);
         Row("group", Format.Text(job.Group) + (job.Slot is { } slot ? $", slot {slot}" : ""));
