@@ -5,14 +5,13 @@ namespace Chaqum.Scheduling;
 /// the allowed ones:
 ///
 ///   Pending ──> Queued ──> Starting ──> Running ──> Done
-///    │  │        ^ │  ^         │           │          ^
-///    │  │        │ │  └─────────┘ (spawn    └─> Retrying ─┘ (killed while backing off)
-///    │  │        │ │   temporarily failed)          │
-///    │  │        │ │                                └──> Queued (next attempt)
-///    │  └─> Scheduled (-d/-A: until its due time)
-///    │        │  │
-///    └────────┴──┴──> Cancelled (killed before start, dependency failed, spawn failed,
-///                                shutdown)
+///    │  │        ^  │  ^         │           │          ^
+///    │  │        │  │  └─────────┘ (spawn    └─> Retrying ─┘ (killed while backing off)
+///    │  │        │  │   temporarily failed)          │
+///    │  └─>Scheduled│ (-d/-A: until due)             └──> Queued (next attempt)
+///    │          │   │
+///    └──────────┴───┴──> Cancelled (killed before start, dependency failed, spawn
+///                         failed, shutdown)
 ///
 /// A hold (chaqumctl hold, enqueue -H) is not a state: a held job goes through Pending,
 /// Scheduled and Queued as any other, but is kept out of its group's queue, so it does
