@@ -198,6 +198,17 @@ C<@args>, and returns its L<Chaqum::Job> at once, before it runs. Options:
                                 of jobs or ids) ended with exit 0; if one fails, this
                                 job never runs
     retries      => 3           run again, up to this many times, while it fails
+    delay        => '10m'       start no sooner than this from now (seconds, or text
+                                like '90s', '1h30m'); until then the job is scheduled
+    at           => '02:00'     start no sooner than then: HH:MM or HH:MM:SS (the next
+                                time the daemon's clock shows it) or ISO 8601
+                                ('2026-12-24T18:00', '2026-12-24T18:00+01:00')
+    held         => 1           do not start until an operator releases it
+                                (chaqumctl release ID)
+    urgent       => 1           ahead of every job waiting in its group, whatever
+                                their priority
+    requeue      => 1           if running when the daemon stops in order, run again
+                                after the restart
 
 Group limits update the group for everyone (the latest values win); without
 C<group> the daemon ignores them. A value of 0 removes a limit.
@@ -220,6 +231,15 @@ my @JOB_OPTIONS = (
     [after        => '-a', 'jobs'],
     [retries      => '-r', 'number'],
 );
+# Only enqueue has these: when, and how, a single job waits.
+my @ENQUEUE_OPTIONS = (
+    @JOB_OPTIONS,
+    [delay   => '-d', 'number'],
+    [at      => '-A', 'word'],
+    [held    => '-H', 'flag'],
+    [urgent  => '-U', 'flag'],
+    [requeue => '-R', 'flag'],
+);
 my @GROUP_LIMITS  = grep { $_->[0] =~ /\Amax_|\Amin_/ } @JOB_OPTIONS;
 my @REPEAT_OPTIONS = (
     [interval => '-i', 'number'],
@@ -232,7 +252,9 @@ my @REPEAT_OPTIONS = (
 sub enqueue {
     my ($options, $script, @args) = _trailing_options(@_);
     croak 'Chaqum::enqueue: which script?' unless defined $script && length $script;
-    my @words = ('enqueue', _option_words('enqueue', $options, @JOB_OPTIONS), '--', $script, @args);
+    croak 'Chaqum::enqueue: delay and at exclude each other'
+        if defined $options->{delay} && defined $options->{at};
+    my @words = ('enqueue', _option_words('enqueue', $options, @ENQUEUE_OPTIONS), '--', $script, @args);
     my (undef, $id) = _connection()->command(@words);
     return Chaqum::Job->new($id);
 }

@@ -465,6 +465,8 @@ chaqum_call() {
 }
 
 # chaqum_enqueue [OPTION...] -- SCRIPT [ARG...]: prints the new job's id.
+# OPTIONs go to the daemon as they are: -g -m -c -l -M -P -t -p -k -a -r -F,
+# and -d DELAY / -A TIME (scheduled until then), -H (held), -U (urgent), -R.
 chaqum_enqueue() {
     _chaqum_call enqueue "$@" || return
     _chaqum_one_word

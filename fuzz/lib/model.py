@@ -18,7 +18,7 @@ MAX_MESSAGE = 16 * 1024 * 1024
 SECONDS_CAP = 3_153_600_000.0
 
 SPECS = {
-    'enqueue': 'Fg:m:c:l:M:P:t:p:k:a:r:',
+    'enqueue': 'Fg:m:c:l:M:P:t:p:k:a:r:d:A:HUR',
     'repeat': 'c:i:og:m:l:M:P:t:p:k:r:z:',
     'unrepeat': '',
     'group': 'm:c:l:M:P:',

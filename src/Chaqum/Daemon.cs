@@ -188,6 +188,8 @@ public sealed class Daemon : IDisposable
             new RepeatsRequest(control),
             new EnqueueJobRequest(control),
             new SnapshotRequest(control),
+            HoldRequest.Hold(control),
+            HoldRequest.Release(control),
         }, _log);
         _control = new ControlServer(SocketPath, requests, _log);
         if (stateDir is not null) WritePointer(stateDir, SocketPath);

@@ -43,6 +43,20 @@ subtest 'enqueue: every option, in the daemon letters' => sub {
     is $daemon->written, "enqueue -t 0.00001 -a prep/1 -- work\n", 'false flags are left out, small numbers stay decimal';
 };
 
+subtest 'enqueue: delays, times, holds, urgent and requeue' => sub {
+    $daemon->reply('S work/5');
+    Chaqum::enqueue('work', { delay => '10m', held => 1, urgent => 1, requeue => 1 });
+    is $daemon->written, "enqueue -d 10m -H -U -R -- work\n";
+    $daemon->reply('S work/6');
+    Chaqum::enqueue('work', { delay => 90 });
+    is $daemon->written, "enqueue -d 90 -- work\n";
+    $daemon->reply('S work/7');
+    Chaqum::enqueue('work', { at => '2026-12-24T18:00+01:00', held => 0 });
+    is $daemon->written, "enqueue -A 2026-12-24T18:00+01:00 -- work\n";
+    ok !eval { Chaqum::enqueue('work', { delay => 1, at => '02:00' }); 1 }, 'delay and at together';
+    like $@, qr/delay and at exclude each other/;
+};
+
 subtest 'enqueue: Unicode arguments travel as UTF-8' => sub {
     $daemon->reply('S args/5');
     Chaqum::enqueue('args', 'ünïcödé €');

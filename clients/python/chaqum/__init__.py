@@ -21,6 +21,7 @@ the compatibility module built on this one.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
@@ -317,6 +318,19 @@ def _one_word(reply: Reply, verb: str) -> str:
 
 # --- commands -----------------------------------------------------------------------
 
+def _due_time(at: Union[datetime.datetime, datetime.time, str]) -> str:
+    """-A TIME: text as given, a datetime in ISO 8601, a time as HH:MM:SS."""
+    if isinstance(at, str):
+        return at
+    if isinstance(at, datetime.datetime):
+        return at.isoformat()
+    if isinstance(at, datetime.time):
+        if at.tzinfo is not None:
+            raise ValueError("at=: a time of day is read on the daemon's clock; give a datetime for another zone")
+        return at.strftime("%H:%M:%S")
+    raise TypeError("at= takes a datetime, a time or text, not %r" % (at,))
+
+
 def enqueue(script: Union[str, os.PathLike], *args: Any,
             forget: bool = False,
             group: Optional[str] = None,
@@ -329,7 +343,12 @@ def enqueue(script: Union[str, os.PathLike], *args: Any,
             priority: Optional[int] = None,
             key: Optional[str] = None,
             after: Union[JobRef, Iterable[JobRef]] = (),
-            retries: Optional[int] = None) -> Job:
+            retries: Optional[int] = None,
+            delay: Union[Seconds, str, None] = None,
+            at: Union[datetime.datetime, datetime.time, str, None] = None,
+            held: bool = False,
+            urgent: bool = False,
+            requeue: bool = False) -> Job:
     """Enqueues SCRIPT (a path relative to the tree) with ARGS and returns the
     new job at once, before it is spawned.
 
@@ -341,7 +360,18 @@ def enqueue(script: Union[str, os.PathLike], *args: Any,
     same key is queued or running, return that job instead. after: job(s) that
     must end with exit 0 first (else this one ends never-ran). retries: how
     many more times to run it if it fails.
+
+    delay: start no sooner than that from now (seconds, a timedelta, or text
+    like "10m"); at: no sooner than then (a datetime: an aware one is that
+    instant, a naive one a wall time of the daemon's zone; a time: the next
+    time the daemon's clock shows it; or text: "02:00", "2026-12-24T18:00").
+    The job is "scheduled" until then. held: it does not start until an
+    operator releases it (chaqumctl release). urgent: ahead of every job
+    waiting in its group, whatever their priority. requeue: if it is running
+    when the daemon stops in order, it runs again after the restart.
     """
+    if delay is not None and at is not None:
+        raise ValueError("enqueue takes delay= or at=, not both")
     words = ["enqueue"]
     if forget:
         words.append("-F")
@@ -351,6 +381,11 @@ def enqueue(script: Union[str, os.PathLike], *args: Any,
     words += _job_options(timeout, priority, key, retries)
     for dependency in _flatten([after], Job):
         words += ["-a", dependency.id]
+    if delay is not None:
+        words += ["-d", seconds(delay)]
+    if at is not None:
+        words += ["-A", _due_time(at)]
+    words += [flag for flag, on in (("-H", held), ("-U", urgent), ("-R", requeue)) if on]
     words += ["--", word(script)] + [word(a) for a in args]
     return Job(_one_word(_call(*words), "enqueue"))
 

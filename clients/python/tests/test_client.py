@@ -36,6 +36,18 @@ class EnqueueTests(unittest.TestCase):
             chaqum.enqueue("w", after=Job("a/1"), min_mem=1024, timeout=datetime.timedelta(seconds=90))
         self.assertEqual(d.lines, ["enqueue -M 1024 -t 90 -a a/1 -- w"])
 
+    def test_delays_times_holds_urgent_and_requeue(self):
+        with FakeDaemon("S w/5", "S w/6", "S w/7", "S w/8", "S w/9") as d:
+            chaqum.enqueue("w", delay="10m", held=True, urgent=True, requeue=True)
+            chaqum.enqueue("w", delay=datetime.timedelta(minutes=1, seconds=30))
+            chaqum.enqueue("w", at="02:00")
+            chaqum.enqueue("w", at=datetime.time(2, 30))
+            chaqum.enqueue("w", at=datetime.datetime(2026, 12, 24, 18, 0, tzinfo=datetime.timezone.utc))
+        self.assertEqual(d.lines, ["enqueue -d 10m -H -U -R -- w", "enqueue -d 90 -- w", "enqueue -A 02:00 -- w",
+                                   "enqueue -A 02:30:00 -- w", "enqueue -A 2026-12-24T18:00:00+00:00 -- w"])
+        with self.assertRaises(ValueError):
+            chaqum.enqueue("w", delay=5, at="02:00")
+
     def test_refusal_raises_with_the_reason(self):
         with FakeDaemon("E enqueue: no such script: 'nosuch'", "S") as d:
             with self.assertRaises(ChaqumError) as caught:

@@ -115,6 +115,14 @@ replies 'S convert/7' | {
 sent
 same "enqueue's command" "enqueue -g convert -m 2 -c 0.8 -k 'in box/a'\"'\"'b.png' -- convert 'in box/a'\"'\"'b.png' ''" "$sent"
 
+# The options of delayed, held and urgent jobs travel as they are.
+replies 'S tick/9' | {
+    exec 4<&0 3> "$T/cmd"
+    chaqum_enqueue -d 10m -A '2026-12-24T18:00' -HUR -- tick > /dev/null
+}
+sent
+same "enqueue's timing options" "enqueue -d 10m -A 2026-12-24T18:00 -HUR -- tick" "$sent"
+
 replies 'S convert/8' 'S' | {
     exec 4<&0 3> "$T/cmd"
     chaqum_enqueue -- convert > /dev/null

@@ -24,7 +24,8 @@ public record JobInfo
     public string Id { get; init; } = "";
     public string Script { get; init; } = "";
     public IReadOnlyList<string> Args { get; init; } = [];
-    /// <summary>pending, queued, starting, running, paused, stopped, retrying, done, cancelled.</summary>
+    /// <summary>pending, scheduled, held, queued, starting, running, paused, stopped, retrying,
+    /// done, cancelled.</summary>
     public string State { get; init; } = "";
     public string? Group { get; init; }
     public string? Parent { get; init; }
@@ -41,7 +42,16 @@ public record JobInfo
     public string? Status { get; init; }
     public string? Outcome { get; init; }
     public string? Repeat { get; init; }
+    /// <summary>-d / -A: when it is (or was) due.</summary>
+    public string? DueAt { get; init; }
+    /// <summary>Held (chaqumctl hold, enqueue -H): it does not start until released.</summary>
+    public bool Held { get; init; }
+    /// <summary>-U: ahead of every job waiting in its group.</summary>
+    public bool Urgent { get; init; }
 }
+
+/// <summary>hold and release: the job, its state word, and whether it is held now.</summary>
+public sealed record HoldResult(string Id, string State, bool Held);
 
 public sealed record JobRef(string Id, string State);
 

@@ -9,6 +9,8 @@ public sealed record PsArgs
 {
     public bool All { get; init; }
     public string? Group { get; init; }
+    /// <summary>Only jobs in this state, as ps shows it (scheduled, held, queued, ...).</summary>
+    public string? State { get; init; }
 }
 
 public sealed record ShowArgs
@@ -42,8 +44,15 @@ public sealed record WaitArgs
 public sealed record PauseArgs
 {
     public string? Target { get; init; }
-    /// <summary>TARGET is a group even if a job has that id.</summary>
+    /// <summary>TARGET is a group even if a job has that id. "-" (or "") names the ungrouped jobs.</summary>
     public bool Group { get; init; }
+    /// <summary>Every group, the ungrouped jobs included (TARGET is left out).</summary>
+    public bool All { get; init; }
+}
+
+public sealed record HoldArgs
+{
+    public string? Id { get; init; }
 }
 
 public sealed record ReniceArgs

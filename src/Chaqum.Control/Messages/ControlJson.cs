@@ -25,6 +25,8 @@ namespace Chaqum.Control.Messages;
 [JsonSerializable(typeof(ReniceArgs))]
 [JsonSerializable(typeof(PrioArgs))]
 [JsonSerializable(typeof(EnqueueArgs))]
+[JsonSerializable(typeof(HoldArgs))]
+[JsonSerializable(typeof(HoldResult))]
 [JsonSerializable(typeof(HelloResult))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(JobDetails))]

@@ -39,4 +39,6 @@ public static class ControlVerbs
     /// <summary>enqueue with follow: the answer is that of log.</summary>
     public static readonly ControlVerb<EnqueueArgs, LogEnd> Run = new("enqueue", j => j.EnqueueArgs, j => j.LogEnd);
     public static readonly ControlVerb<NoArgs, Snapshot> Snapshot = new("snapshot", j => j.NoArgs, j => j.Snapshot);
+    public static readonly ControlVerb<HoldArgs, HoldResult> Hold = new("hold", j => j.HoldArgs, j => j.HoldResult);
+    public static readonly ControlVerb<HoldArgs, HoldResult> Release = new("release", j => j.HoldArgs, j => j.HoldResult);
 }

@@ -46,17 +46,23 @@ public static class JobView
             Status = finished ? job.Status.Wire : null,
             Outcome = finished ? job.Outcome.Word() : null,
             Repeat = job.Repeat?.Id,
+            DueAt = Time(job.DueAt),
+            Held = job.Held,
+            Urgent = job.Urgent,
         };
     }
 
     public static string? Time(DateTimeOffset? t) => ControlProtocol.Time(t);
 
-    /// <summary>queued, pending, running, paused, stopped, retrying, done, cancelled. A
+    /// <summary>pending, scheduled, held, queued, running, paused, stopped, retrying, done,
+    /// cancelled. A held job that has not started is "held" whatever it waits for (its
+    /// due time, its dependencies: show says which). A
     /// running job the operator paused is "paused"; one stopped by a signal from anyone
     /// else (or itself) is "stopped", as /proc says (state T): it runs no more than a
     /// paused one, and ps must not call it running.</summary>
     public static string State(Job job)
     {
+        if (job.Held && job.State.IsActive() && job.State is not (JobState.Running or JobState.Starting)) return "held";
         if (job.State != JobState.Running) return job.State.Word();
         if (job.Paused) return "paused";
         return ProcStat.State(job.Pid) is 'T' or 't' ? "stopped" : job.State.Word();

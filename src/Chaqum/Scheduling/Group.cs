@@ -39,7 +39,8 @@ public sealed class Group
     /// <summary>Why the head of the queue is not starting, for operators; null if it could.</summary>
     public string? HoldReason { get; set; }
 
-    /// <summary>Higher priority first, then first come first served.</summary>
+    /// <summary>Urgent (-U) first, then higher priority, then first come first served.
+    /// Held jobs are not in it (Scheduler.Delays.cs).</summary>
     private readonly SortedSet<Job> _queue = new(QueueOrder.Instance);
 
     public int QueuedCount => _queue.Count;
@@ -70,6 +71,7 @@ public sealed class Group
         public int Compare(Job? a, Job? b)
         {
             if (ReferenceEquals(a, b)) return 0;
+            if (a!.Urgent != b!.Urgent) return a.Urgent ? -1 : 1;
             int byPriority = b!.Priority.CompareTo(a!.Priority);
             return byPriority != 0 ? byPriority : a.Number.CompareTo(b.Number);
         }

@@ -5,17 +5,24 @@ namespace Chaqum.Scheduling;
 /// the allowed ones:
 ///
 ///   Pending ──> Queued ──> Starting ──> Running ──> Done
-///      │          │  ^         │           │          ^
-///      │          │  └─────────┘ (spawn    └─> Retrying ─┘ (killed while backing off)
-///      │          │   temporarily failed)          │
-///      │          │                                └──> Queued (next attempt)
-///      └──────────┴──> Cancelled (killed before start, dependency failed, spawn failed,
-///                                 shutdown)
+///    │  │        ^  │  ^         │           │          ^
+///    │  │        │  │  └─────────┘ (spawn    └─> Retrying ─┘ (killed while backing off)
+///    │  │        │  │   temporarily failed)          │
+///    │  └─>Scheduled│ (-d/-A: until due)             └──> Queued (next attempt)
+///    │          │   │
+///    └──────────┴───┴──> Cancelled (killed before start, dependency failed, spawn
+///                         failed, shutdown)
+///
+/// A hold (chaqumctl hold, enqueue -H) is not a state: a held job goes through Pending,
+/// Scheduled and Queued as any other, but is kept out of its group's queue, so it does
+/// not start until released.
 /// </summary>
 public enum JobState
 {
     /// <summary>Waiting for its -a dependencies to succeed.</summary>
     Pending,
+    /// <summary>-d / -A: waiting for its due time (its dependencies, if any, have succeeded).</summary>
+    Scheduled,
     /// <summary>In its group's queue, waiting for a slot or a barrier.</summary>
     Queued,
     /// <summary>Being spawned.</summary>
@@ -35,6 +42,9 @@ public static class JobStates
     {
         (JobState.Pending, JobState.Queued),
         (JobState.Pending, JobState.Cancelled),
+        (JobState.Pending, JobState.Scheduled),
+        (JobState.Scheduled, JobState.Queued),
+        (JobState.Scheduled, JobState.Cancelled),
         (JobState.Queued, JobState.Starting),
         (JobState.Queued, JobState.Cancelled),
         (JobState.Starting, JobState.Running),
@@ -65,6 +75,7 @@ public static class JobStates
     public static string Word(this JobState state) => state switch
     {
         JobState.Pending => "pending",
+        JobState.Scheduled => "scheduled",
         JobState.Queued => "queued",
         JobState.Starting => "starting",
         JobState.Running => "running",

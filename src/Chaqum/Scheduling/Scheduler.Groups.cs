@@ -35,9 +35,11 @@ public sealed partial class Scheduler
             if (!limits.IsEmpty) throw new SchedulingException("group limits need a group (-g GROUP)");
             return _defaultGroup;
         }
+        if (name == UngroupedName) throw new SchedulingException($"group name '{UngroupedName}' stands for the ungrouped jobs; choose another");
         if (!_groups.TryGetValue(name, out var group))
         {
-            group = new Group(name);
+            // After pause --all, a group made anew is paused as every other one is.
+            group = new Group(name) { Paused = _allPaused };
             _groups[name] = group;
         }
         if (!limits.IsEmpty)
@@ -77,6 +79,11 @@ public sealed partial class Scheduler
                     break;
                 }
                 if (group.Barriers.Hold(_sampler.Fresh) is { } reason) { group.HoldReason = reason; break; }
+                if (!job.Urgent && UrgentWaitsOnLoad(group) is { } urgent)
+                {
+                    group.HoldReason = $"urgent job {urgent.Id} waits for the load to drop";
+                    break;
+                }
                 group.GatedAtSample = _sampler.Samples;
                 Start(job);
                 continue;
@@ -105,8 +112,26 @@ public sealed partial class Scheduler
             _warnedNoPressure = true;
             _log.LogWarning("this kernel offers no /proc/pressure/cpu: -P barriers are ignored");
         }
-        foreach (var group in _barrierWaiting.ToArray()) StartQueued(group);
+        // Urgent heads first: the load a sample allows goes to them before anyone else.
+        foreach (var group in UrgentFirst(_barrierWaiting)) StartQueued(group);
     }
+
+    /// <summary>
+    /// -U across groups: load is the one thing groups share, so while an urgent job waits
+    /// for its group's load barrier, no other group's ordinary job starts on a load barrier
+    /// (it would only take the load the urgent one waits for). Groups without barriers,
+    /// and groups held by their own cap or pause, are not concerned: there the urgent job
+    /// simply heads its own queue.
+    /// </summary>
+    private Job? UrgentWaitsOnLoad(Group except)
+    {
+        foreach (var g in _barrierWaiting)
+            if (!ReferenceEquals(g, except) && g.Head is { Urgent: true } head) return head;
+        return null;
+    }
+
+    private static Group[] UrgentFirst(IEnumerable<Group> groups) =>
+        groups.OrderBy(g => g.Head is { Urgent: true } ? 0 : 1).ToArray();
 
     private string? _lastLoadError;
     private bool _warnedNoPressure;
@@ -118,6 +143,24 @@ public sealed partial class Scheduler
         _log.LogInformation("group {Group}: {State}", group.Label, paused ? "paused" : "resumed");
         GroupChanged?.Invoke(group);
         StartQueued(group);
+    }
+
+    /// <summary>The name pause and resume take for the ungrouped jobs (ps shows it as
+    /// their group); no group may be called so.</summary>
+    public const string UngroupedName = "-";
+
+    private bool _allPaused;
+
+    /// <summary>pause --all / resume --all: every group, the ungrouped jobs' included, and
+    /// (while paused) every group made anew.</summary>
+    public void PauseAll(bool paused)
+    {
+        OwnedByLoop();
+        _allPaused = paused;
+        _log.LogInformation("all groups: {State}", paused ? "paused" : "resumed");
+        var groups = new[] { _defaultGroup }.Concat(_groups.Values).ToArray();
+        foreach (var group in groups) group.Paused = paused;
+        foreach (var group in UrgentFirst(groups)) StartQueued(group);
     }
 
     /// <summary>Marks a running job as stopped (SIGSTOP) or continued by the operator.</summary>

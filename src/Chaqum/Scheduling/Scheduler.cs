@@ -49,6 +49,7 @@ public sealed partial class Scheduler
     }
 
     public SchedulerSettings Settings => _settings;
+    public IClock Clock => _clock;
 
     /// <summary>A job started (its pid is known).</summary>
     public event Action<Job>? JobStarted;
@@ -140,6 +141,9 @@ public sealed partial class Scheduler
             Repeat = request.Repeat,
             EnqueuedAt = _clock.WallNow,
             Priority = request.Priority,
+            DueAt = request.DueAt,
+            Held = request.Held,
+            Urgent = request.Urgent,
         };
         // Before JobEnqueued: the live journal writes them with the job.
         if (dependencies.Count > 0 && failedDependency is null) job.WaitsOn = dependencies.ToArray();
@@ -148,7 +152,8 @@ public sealed partial class Scheduler
         group.Members++;
         request.Parent?.AddChild(job);
         if (request.Options.Key is { } k) _keys[k] = job;
-        _log.LogDebug("{Job}: enqueued{Group}", id, group.IsDefault ? "" : " in group " + group.Name);
+        _log.LogDebug("{Job}: enqueued{Group}{Held}{Urgent}", id, group.IsDefault ? "" : " in group " + group.Name,
+            job.Held ? ", held" : "", job.Urgent ? ", urgent" : "");
         JobEnqueued?.Invoke(job);
 
         if (failedDependency is not null)
@@ -168,9 +173,7 @@ public sealed partial class Scheduler
             return job;
         }
 
-        JobStates.Move(job, JobState.Queued);
-        group.Enqueue(job);
-        StartQueued(group);
+        Ready(job);
         return job;
     }
 
@@ -188,9 +191,7 @@ public sealed partial class Scheduler
         }
         if (--job.PendingDependencies > 0) return;
         job.WaitsOn = null;
-        JobStates.Move(job, JobState.Queued);
-        job.Group.Enqueue(job);
-        StartQueued(job.Group);
+        Ready(job);
     }
 
     /// <summary>Spawns the head of a group's queue. Called by StartQueued only.</summary>
@@ -309,9 +310,7 @@ public sealed partial class Scheduler
     {
         if (job.State != JobState.Retrying) return;
         job.Timer = null;
-        JobStates.Move(job, JobState.Queued);
-        job.Group.Enqueue(job);
-        StartQueued(job.Group);
+        JoinQueue(job);
     }
 
     /// <summary>Kills a job: a queued one is cancelled, a running one gets the signal on
@@ -322,7 +321,9 @@ public sealed partial class Scheduler
         switch (job.State)
         {
             case JobState.Pending:
+            case JobState.Scheduled:
             case JobState.Queued:
+                Unschedule(job);
                 job.Group.Dequeue(job);
                 Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.Cancelled, $"cancelled before start ({Describe(source)})");
                 StartQueued(job.Group);

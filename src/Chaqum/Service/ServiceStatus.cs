@@ -73,7 +73,7 @@ public sealed class ServiceStatus
         _notifier.Notify("STATUS=" + status);
     }
 
-    /// <summary>"3 running, 120 queued; held: convert (load 4.2 > 4)".</summary>
+    /// <summary>"3 running, 120 queued, 4 scheduled; held: convert (load 4.2 > 4)".</summary>
     public string Describe()
     {
         int running = 0, queued = 0;
@@ -86,6 +86,7 @@ public sealed class ServiceStatus
             else if (g.QueuedCount > 0 && g.Paused) held.Add($"{g.Label} (paused)");
         }
         var text = $"{running} running, {queued} queued";
+        if (_scheduler.ScheduledCount > 0) text += $", {_scheduler.ScheduledCount} scheduled";
         return held.Count > 0 ? text + "; held: " + string.Join(", ", held) : text;
     }
 }

@@ -13,9 +13,17 @@ public static class EnqueueCommands
 {
     private const string Usage = """
         Usage: chaqumctl [-t TREE] {0} [-F] [-g GROUP] [-m MAXPROC] [-c MAXCPU] [-l MAXLOAD] [-M MINMEM]
-                         [-P MAXPRESSURE] [-t TIMEOUT] [-p PRIO] [-k KEY] [-a JOBID]... [-r RETRIES] [--] SCRIPT [ARG...]
+                         [-P MAXPRESSURE] [-t TIMEOUT] [-p PRIO] [-k KEY] [-a JOBID]... [-r RETRIES]
+                         [-d DELAY | -A TIME] [-H] [-U] [-R] [--] SCRIPT [ARG...]
 
         {1}
+
+          -d DELAY   start no sooner than DELAY from now (90s, 15m, 1h30m, 2d)
+          -A TIME    start no sooner than TIME: HH:MM or HH:MM:SS (the next time the daemon's
+                     clock shows it), or ISO 8601 (2026-12-24T18:00, with +01:00 or Z for an offset)
+          -H         held: it does not start until `chaqumctl release ID`
+          -U         urgent: ahead of every job waiting in its group, whatever its -p
+          -R         if running when the daemon stops in order, run again after the restart
 
         The options are those of the job protocol's enqueue (see chaqum-protocol(7)); note that
         after the subcommand, -t is the job's TIMEOUT (the tree is given before it).
@@ -23,7 +31,7 @@ public static class EnqueueCommands
 
     /// <summary>Options of the protocol's enqueue that take a value (the word after them
     /// is not the script).</summary>
-    private const string ValuedOptions = "gmclMPtpkar";
+    private const string ValuedOptions = "gmclMPtpkardA";
 
     /// <summary>Listed in chaqumctl --help; never invoked with arguments, since Main hands
     /// enqueue and run to <see cref="Run"/> or <see cref="PrintUsage"/> itself.</summary>

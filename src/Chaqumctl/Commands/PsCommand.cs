@@ -3,21 +3,22 @@ using Chaqum.Control.Messages;
 
 namespace Chaqumctl.Commands;
 
-/// <summary>ps [-a] [-g GROUP] [--json]: the jobs, how long they run, how long they usually do.</summary>
+/// <summary>ps [-a] [-g GROUP] [-s STATE] [--json]: the jobs, how long they run, how long they usually do.</summary>
 public static class PsCommand
 {
     public static Command Build(Context context)
     {
         var all = new Option<bool>("--all", "-a") { Description = "Also jobs that have ended but whose result the daemon still holds" };
-        var group = new Option<string?>("--group", "-g") { Description = "Only jobs of this group", HelpName = "GROUP" };
+        var group = new Option<string?>("--group", "-g") { Description = "Only jobs of this group ('-' for the ungrouped jobs)", HelpName = "GROUP" };
+        var state = new Option<string?>("--state", "-s") { Description = "Only jobs in this state: pending, scheduled, held, queued, running, paused, retrying... (queued includes held queued jobs)", HelpName = "STATE" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
         var command = new Command("ps", "List jobs: state, group, pid, start, runtime, usual runtime, and LONGER when a run takes longer than usual")
         {
-            all, group, json,
+            all, group, state, json,
         };
         command.SetAction(parsed =>
         {
-            var jobs = context.Call(ControlVerbs.Ps, new PsArgs { All = parsed.GetValue(all), Group = parsed.GetValue(group) }).Jobs;
+            var jobs = context.Call(ControlVerbs.Ps, new PsArgs { All = parsed.GetValue(all), Group = parsed.GetValue(group), State = parsed.GetValue(state) }).Jobs;
             if (parsed.GetValue(json)) { Format.Json(jobs, ControlJson.Indented.IReadOnlyListJobInfo); return Program.Ok; }
             Print(jobs);
             return Program.Ok;
@@ -34,10 +35,14 @@ public static class PsCommand
                 j.State,
                 Format.Text(j.Group),
                 Format.Text(j.Pid),
-                Format.When(j.StartedAt),
+                Started(j),
                 Format.Duration(j.RuntimeSeconds),
                 Format.Duration(j.UsualSeconds),
-                j.LongerThanUsual ? "LONGER" : "",
+                j.LongerThanUsual ? "LONGER" : j.Urgent && j.StartedAt is null ? "URGENT" : "",
             }));
     }
+
+    /// <summary>When it started; for a job waiting for its due time, "due" and that time.</summary>
+    private static string Started(JobInfo j) =>
+        j.StartedAt is null && j.DueAt is not null && j.State is "scheduled" or "held" ? "due " + Format.When(j.DueAt) : Format.When(j.StartedAt);
 }

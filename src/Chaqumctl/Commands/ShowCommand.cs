@@ -29,7 +29,9 @@ public static class ShowCommand
 
         Row("id", job.Id);
         Row("command", job.Command);
-        Row("state", job.State + (job.Status is { } s ? $" (status {s}, {job.Outcome})" : ""));
+        Row("state", job.State + (job.Status is { } s ? $" (status {s}, {job.Outcome})" : "")
+            + (job.Held ? " (until chaqumctl release)" : "") + (job.Urgent ? " (urgent)" : ""));
+        if (job.DueAt is { } due) Row("due", Format.When(due));
         if (job.EndReason is { } reason) Row("ended", reason);
         Row("group", Format.Text(job.Group) + (job.Slot is { } slot ? $", slot {slot}" : ""));
         Row("pid", Format.Text(job.Pid) + (job.Processes is { } p ? $" ({p} processes in its group)" : ""));

@@ -101,6 +101,31 @@ public class DotnetClientTests
     }
 
     [Test]
+    public async Task Enqueue_sends_delays_times_holds_urgent_and_requeue()
+    {
+        using var daemon = new FakeDaemon();
+        var call = daemon.Client.EnqueueAsync("tick", options: new EnqueueOptions
+        {
+            Delay = TimeSpan.FromMinutes(10), Held = true, Urgent = true, Requeue = true,
+        });
+        await daemon.ExpectAsync("enqueue -d 600 -H -U -R -- tick", "S tick/3\n");
+        await call.WaitAsync(Bound);
+        call = daemon.Client.EnqueueAsync("tick", options: new EnqueueOptions
+        {
+            At = new DateTimeOffset(2026, 12, 24, 18, 0, 0, TimeSpan.FromHours(1)),
+        });
+        await daemon.ExpectAsync("enqueue -A 2026-12-24T18:00:00+01:00 -- tick", "S tick/4\n");
+        await call.WaitAsync(Bound);
+        call = daemon.Client.EnqueueAsync("tick", options: new EnqueueOptions { AtTimeOfDay = new TimeOnly(2, 30) });
+        await daemon.ExpectAsync("enqueue -A 02:30:00 -- tick", "S tick/5\n");
+        await call.WaitAsync(Bound);
+        Assert.ThrowsAsync<ArgumentException>(() => daemon.Client.EnqueueAsync("tick", options: new EnqueueOptions
+        {
+            Delay = TimeSpan.FromSeconds(1), AtTimeOfDay = new TimeOnly(2, 0),
+        }));
+    }
+
+    [Test]
     public async Task Arguments_that_look_like_options_or_hold_newlines_travel_as_operands()
     {
         using var daemon = new FakeDaemon();

@@ -178,6 +178,62 @@ public class ResumeTests
         Assert.That(lost.Select(r => (string)r!["script"]!), Is.EquivalentTo(new[] { "init", "blocker" }));
     }
 
+    /// <summary>A hold given by the operator after the enqueue, a due time and -U come back
+    /// with the job, after a SIGTERM and after a kill -9 (the hold reaches the live journal
+    /// when it is given, not only at the stop).</summary>
+    [Test]
+    public void Holds_due_times_and_urgency_come_back([Values] bool crash)
+    {
+        using var tree = BlockedTree();
+        tree.Script("init", Sh.Script("""
+            if [ -n "${CHAQUM_RESUMED+set}" ]; then echo "resumed=$CHAQUM_RESUMED"; while [ ! -e stop ]; do sleep 0.05; done; exit 0; fi
+            cmd 'group -m 1 -- g'
+            cmd 'enqueue -g g -- blocker'
+            cmd 'enqueue -g g -- work later-held'
+            cmd 'enqueue -g g -d 1h -- work scheduled'
+            cmd 'enqueue -g g -U -- work urgent'
+            echo enqueued
+            sleep 300
+            """));
+        List<string> ids;
+        using (var d = DaemonProcess.Start(tree))
+        {
+            d.WaitForLine(@"init\[out\] enqueued");
+            d.WaitForLine(@"blocker/\d+: started");
+            ids = Replies(d);
+            var held = Ctl.Run(tree, "hold", ids[1]);
+            Assert.That(held.Exit, Is.EqualTo(0), held.ToString());
+            if (crash)
+            {
+                Poll.Until(() => LiveJournal.Read(tree.StateDir).Jobs.Any(j => j.Job.Id == ids[1] && j.Job.Held), "the hold in the journal");
+                d.Signal(9);
+                d.WaitForExit();
+            }
+            else
+            {
+                d.Signal(15);
+                Assert.That(d.WaitForExit(), Is.EqualTo(0));
+            }
+        }
+        using (var d = DaemonProcess.Start(tree))
+        {
+            d.WaitForLine(@"init\[out\] resumed=3");
+            Assert.That(Ctl.Job(tree, ids[1])!["state"]!.GetValue<string>(), Is.EqualTo("held"));
+            var scheduled = Ctl.Job(tree, ids[2])!;
+            Assert.That(scheduled["state"]!.GetValue<string>(), Is.EqualTo("scheduled"));
+            Assert.That(DateTimeOffset.Parse(scheduled["due_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
+                Is.GreaterThan(DateTimeOffset.Now.AddMinutes(50)), "the due time kept, not restarted from now");
+            // The urgent job had no blocker this time: it ran, the held one did not.
+            Poll.Until(() => Ran(tree).Any(r => r[1] == "urgent"), "the urgent job to run");
+            Assert.That(Ran(tree).Select(r => r[1]), Is.EqualTo(new[] { "urgent" }));
+            Assert.That(Ctl.Run(tree, "release", ids[1]).Exit, Is.EqualTo(0));
+            Poll.Until(() => Ran(tree).Any(r => r[1] == "later-held"), "the released job to run");
+            Assert.That(Ctl.Run(tree, "kill", ids[2]).Exit, Is.EqualTo(0));
+            tree.File_("stop", "");
+            Assert.That(d.WaitForExit(), Is.EqualTo(0));
+        }
+    }
+
     [Test]
     public void No_resume_starts_empty_and_records_the_kept_jobs_as_dropped()
     {

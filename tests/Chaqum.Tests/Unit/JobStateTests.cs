@@ -7,6 +7,9 @@ public class JobStateTests
 {
     [TestCase(JobState.Pending, JobState.Queued)]
     [TestCase(JobState.Pending, JobState.Cancelled)]
+    [TestCase(JobState.Pending, JobState.Scheduled)]
+    [TestCase(JobState.Scheduled, JobState.Queued)]
+    [TestCase(JobState.Scheduled, JobState.Cancelled)]
     [TestCase(JobState.Queued, JobState.Starting)]
     [TestCase(JobState.Queued, JobState.Cancelled)]
     [TestCase(JobState.Starting, JobState.Running)]
@@ -28,7 +31,8 @@ public class JobStateTests
         foreach (var from in Enum.GetValues<JobState>())
         foreach (var to in Enum.GetValues<JobState>())
             if (JobStates.CanMove(from, to)) allowed++;
-        Assert.That(allowed, Is.EqualTo(11));
+        Assert.That(allowed, Is.EqualTo(14));
+        Assert.That(JobStates.CanMove(JobState.Scheduled, JobState.Starting), Is.False, "a due job joins its queue first");
         Assert.That(JobStates.CanMove(JobState.Done, JobState.Running), Is.False);
         Assert.That(JobStates.CanMove(JobState.Cancelled, JobState.Queued), Is.False);
         Assert.That(JobStates.CanMove(JobState.Queued, JobState.Running), Is.False, "must pass through Starting");

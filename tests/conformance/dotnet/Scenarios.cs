@@ -19,6 +19,7 @@ public sealed class Scenarios(ChaqumJob chaqum)
         "identity" => Identity,
         "identity-child" => IdentityChild,
         "options" => Options,
+        "delays" => Delays,
         "repeat" => Repeat,
         "outside" => Outside,
         "dotnet-concurrency" => Concurrency,
@@ -176,6 +177,20 @@ public sealed class Scenarios(ChaqumJob chaqum)
         Print($"child slot {me.Slot}");
         Print($"child attempt {me.Attempt}");
         return Task.FromResult(0);
+    }
+
+    private async Task<int> Delays()
+    {
+        var delayed = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { Delay = TimeSpan.FromSeconds(1) });
+        Print($"delay {await delayed.WaitAsync()}");
+        var past = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var at = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { At = past });
+        Print($"at {await at.WaitAsync()}");
+        var held = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { Held = true, Urgent = true, Requeue = true });
+        Print($"held {await held.WaitAsync(TimeSpan.FromSeconds(0.2))}");
+        Print($"held killed {await held.KillAsync()}");
+        await PrintError(() => chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { Delay = TimeSpan.FromSeconds(6311520000) }));
+        return 0;
     }
 
     private async Task<int> Options()

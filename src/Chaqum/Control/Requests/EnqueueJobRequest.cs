@@ -12,26 +12,17 @@ namespace Chaqum.Control.Requests;
 public sealed class EnqueueJobRequest(ControlServices services) : IControlRequest
 {
     public string Name => ControlVerbs.Enqueue.Name;
-    private const string Spec = "Fg:m:c:l:M:P:t:p:k:a:r:";
 
     public void Handle(ControlCall call)
     {
         var args = call.ArgsOf(ControlVerbs.Enqueue);
         var words = args.Words ?? new List<string>();
-        var o = OptionParser.Parse(words, 0, Spec, out var error) ?? throw new ControlException($"enqueue: {error}");
+        var o = OptionParser.Parse(words, 0, JobOptionsParser.EnqueueSpec, out var error) ?? throw new ControlException($"enqueue: {error}");
         if (o.Operands.Count == 0) throw new ControlException("enqueue: missing SCRIPT");
         var script = services.Tree.Resolve(o.Operands[0]);
-        var group = JobOptionsParser.Group(o);
         var limits = JobOptionsParser.Limits(o);
-        if (group is null && !limits.IsEmpty) throw new ControlException("enqueue: -m, -c, -l, -M and -P need a group (-g GROUP)");
-        var job = services.Scheduler.Enqueue(new Scheduling.EnqueueRequest(script, o.Operands.Skip(1).ToArray())
-        {
-            GroupName = group,
-            Limits = limits,
-            Options = JobOptionsParser.Options(o),
-            Priority = JobOptionsParser.Priority(o),
-            Dependencies = o.All('a'),
-        });
+        if (JobOptionsParser.Group(o) is null && !limits.IsEmpty) throw new ControlException("enqueue: -m, -c, -l, -M and -P need a group (-g GROUP)");
+        var job = services.Scheduler.Enqueue(JobOptionsParser.Enqueue(script, o.Operands.Skip(1).ToArray(), o, limits, services.Scheduler));
         if (args.Follow)
         {
             call.Event(new ControlEvent { Enqueued = job.Id, State = JobView.State(job) });

@@ -13,7 +13,7 @@ public sealed class GroupsRequest(ControlServices services) : IControlRequest
     {
         var s = services.Scheduler;
         return new[] { s.DefaultGroup }.Concat(s.Groups.OrderBy(g => g.Name, StringComparer.Ordinal))
-            .Where(g => !g.IsDefault || g.Running > 0 || g.QueuedCount > 0)
+            .Where(g => !g.IsDefault || g.Running > 0 || g.QueuedCount > 0 || g.Paused)
             .Select(g => new GroupInfo
             {
                 Name = g.IsDefault ? null : g.Name,

@@ -32,7 +32,7 @@ public sealed class PrioRequest(ControlServices services) : IControlRequest
         var id = args.Id ?? throw new ControlException("prio needs a job id");
         int priority = args.Priority ?? throw new ControlException("prio needs a priority");
         var job = services.Scheduler.Find(id) ?? throw new ControlException($"no job '{id}'");
-        if (job.State is not (JobState.Queued or JobState.Pending or JobState.Retrying))
+        if (job.State is not (JobState.Queued or JobState.Pending or JobState.Scheduled or JobState.Retrying))
             throw new ControlException($"job {id} is {job.State.Word()}; only a job that has not started can move in its queue");
         services.Scheduler.Reprioritise(job, priority);
         call.Reply(ControlVerbs.Prio, new PrioResult(id, job.Priority));

@@ -5,6 +5,41 @@ namespace Chaqum.Protocol.Commands;
 /// <summary>The option letters shared by enqueue, repeat and group.</summary>
 public static class JobOptionsParser
 {
+    /// <summary>The options of enqueue, from a job (fds 3/4) or an operator (control socket).</summary>
+    public const string EnqueueSpec = "Fg:m:c:l:M:P:t:p:k:a:r:d:A:HUR";
+
+    /// <summary>The enqueue request the options ask for: group, limits, job options,
+    /// priority, dependencies, and when (-d / -A), held (-H), urgent (-U).</summary>
+    public static EnqueueRequest Enqueue(ScriptPath script, string[] args, ParsedOptions o, GroupLimits limits, Scheduler scheduler) =>
+        new(script, args)
+        {
+            GroupName = Group(o),
+            Limits = limits,
+            Options = Options(o),
+            Priority = Priority(o),
+            Dependencies = o.All('a'),
+            DueAt = Due(o, scheduler.Clock.WallNow, scheduler.Settings.Zone),
+            Held = o.Has('H'),
+            Urgent = o.Has('U'),
+        };
+
+    /// <summary>-d DELAY (from now) or -A TIME: when the job becomes due; null for at once.</summary>
+    public static DateTimeOffset? Due(ParsedOptions o, DateTimeOffset now, TimeZoneInfo zone)
+    {
+        string? delay = o.Get('d'), at = o.Get('A');
+        if (delay is not null && at is not null) throw new ProtocolException("-d (delay) and -A (at a time) exclude each other");
+        try
+        {
+            if (delay is not null) return DueTime.After(delay, now);
+            if (at is not null) return DueTime.At(at, now, zone);
+        }
+        catch (FormatException e)
+        {
+            throw new ProtocolException(delay is not null ? $"-d (delay): {e.Message}" : e.Message);
+        }
+        return null;
+    }
+
     /// <summary>Group limits from -m -c -l -M -P (values already classified for -c).</summary>
     public static GroupLimits Limits(ParsedOptions o, IEnumerable<string>? cpuValues = null)
     {
@@ -27,7 +62,7 @@ public static class JobOptionsParser
         return v;
     }
 
-    /// <summary>Per-job options from -t -r -k -F.</summary>
+    /// <summary>Per-job options from -t -r -k -F -R.</summary>
     public static JobOptions Options(ParsedOptions o)
     {
         TimeSpan? timeout = null;
