@@ -25,6 +25,8 @@ namespace Chaqum.Control.Messages;
 [JsonSerializable(typeof(ReniceArgs))]
 [JsonSerializable(typeof(PrioArgs))]
 [JsonSerializable(typeof(EnqueueArgs))]
+[JsonSerializable(typeof(RepeatArgs))]
+[JsonSerializable(typeof(RepeatActionResult))]
 [JsonSerializable(typeof(HelloResult))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(JobDetails))]

@@ -43,6 +43,7 @@ public sealed partial class Scheduler
         if (!limits.IsEmpty)
         {
             if (limits.MaxProcs is { } m) group.MaxProcs = m;
+            if (limits.BreakAfter is { } b) group.BreakAfter = b;
             group.Barriers = group.Barriers.With(limits);
             _log.LogDebug("group {Group}: max {Max}, barriers {Barriers}", name, group.MaxProcs, group.Barriers);
         }
@@ -111,8 +112,33 @@ public sealed partial class Scheduler
     {
         OwnedByLoop();
         group.Paused = paused;
+        if (!paused)
+        {
+            // The operator has looked: the breaker counts afresh.
+            group.ConsecutiveFailures = 0;
+            group.PausedReason = null;
+        }
         _log.LogInformation("group {Group}: {State}", group.Label, paused ? "paused" : "resumed");
         StartQueued(group);
+    }
+
+    /// <summary>The failure breaker (-B): a success resets the count; N failed runs in a
+    /// row (exit status, signal, timeout) pause the group, so a broken script is not fed
+    /// job after job. Kills by the operator, by killjobs or by a shutdown are no failures
+    /// of the script's.</summary>
+    private void CountForBreaker(Group group, Job job, JobStatus status)
+    {
+        if (group.BreakAfter <= 0) return;
+        if (status.Succeeded)
+        {
+            group.ConsecutiveFailures = 0;
+            return;
+        }
+        if (job.KillSource is KillSource.Operator or KillSource.Command or KillSource.Shutdown) return;
+        if (++group.ConsecutiveFailures < group.BreakAfter || group.Paused) return;
+        group.Paused = true;
+        group.PausedReason = $"{group.ConsecutiveFailures} consecutive failures, last: {job.Id} {(job.KillSource == KillSource.Timeout ? "timed out" : status.ToString())}";
+        _log.LogError("group {Group}: paused: {Reason}; chaqumctl resume -g {Group} to go on", group.Label, group.PausedReason, group.Label);
     }
 
     /// <summary>Marks a running job as stopped (SIGSTOP) or continued by the operator.</summary>

@@ -9,7 +9,7 @@ namespace Chaqum.Protocol.Commands;
 public sealed class EnqueueCommand(CommandServices services) : ICommand
 {
     public string Verb => "enqueue";
-    public string OptionSpec => "Fg:m:c:l:M:P:t:p:k:a:r:";
+    public string OptionSpec => "Fg:m:c:l:M:P:B:t:p:k:a:r:";
 
     public void Run(CommandCall call)
     {

@@ -5,7 +5,7 @@ namespace Chaqum.Protocol.Commands;
 /// <summary>The option letters shared by enqueue, repeat and group.</summary>
 public static class JobOptionsParser
 {
-    /// <summary>Group limits from -m -c -l -M -P (values already classified for -c).</summary>
+    /// <summary>Group limits from -m -c -l -M -P -B (values already classified for -c).</summary>
     public static GroupLimits Limits(ParsedOptions o, IEnumerable<string>? cpuValues = null)
     {
         double? cpu = null;
@@ -17,6 +17,7 @@ public static class JobOptionsParser
             MaxLoad = o.Get('l') is { } l ? Values.NonNegative(l, "-l (max load)") : null,
             MinMemory = o.Get('M') is { } mem ? Values.Size(mem, "-M (min memory)") : null,
             MaxPressure = o.Get('P') is { } p ? Pressure(p) : null,
+            BreakAfter = o.Get('B') is { } b ? Values.NonNegativeInt(b, "-B (failures before the group pauses)") : null,
         };
     }
 
