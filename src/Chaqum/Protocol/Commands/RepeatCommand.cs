@@ -56,7 +56,7 @@ public sealed class RepeatCommand(CommandServices services) : ICommand
         try
         {
             if (intervalText is not null) every = Interval.Parse(intervalText);
-            else cron = CronExpression.Parse(cronText!);
+            else if (cronText is not null) cron = CronExpression.Parse(cronText);
             if (zoneText is not null) zone = CronZone.Find(zoneText);
         }
         catch (FormatException e)
