@@ -146,4 +146,14 @@ public class RepeatControlTests
         File.WriteAllText(tree.PathOf("stop"), "");
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
     }
+
+    [Test]
+    public void Help_lists_the_repeat_commands_and_kill_g()
+    {
+        var help = Ctl.Exec(new[] { "--help" });
+        foreach (var verb in new[] { "unrepeat", "disable", "enable", "trigger" })
+            Assert.That(help.Out, Does.Match($@"\n\s+{verb}\s"), help.ToString());
+        Assert.That(Ctl.Exec(new[] { "kill", "--help" }).Out, Does.Contain("-g, --group <GROUP>"));
+        Assert.That(Ctl.Exec(new[] { "trigger", "--help" }).Out, Does.Contain("does not allow overlap"));
+    }
 }
