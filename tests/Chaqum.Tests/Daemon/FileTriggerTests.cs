@@ -8,15 +8,16 @@ namespace Chaqum.Tests.Daemon;
 [TestFixture, CancelAfter(180_000)]
 public class FileTriggerTests
 {
-    /// <summary>A scanner that appends the paths it was given (NUL-terminated, as handed
-    /// over) to "reported", its count to "counts", the list file's name to "lists", and
+    /// <summary>A scanner that appends the list file's name to "lists", its count to
+    /// "counts", and (last, so that the others are there once a path is seen) the paths it
+    /// was given (NUL-terminated, as handed over) to "reported"; and
     /// notes in "overlaps" if it ever ran while another firing ran.</summary>
     private const string Scanner = """
         [ -e scanning ] && echo overlap >> overlaps
         : > scanning
-        cat "$CHAQUM_CHANGED" >> reported
-        echo "$CHAQUM_CHANGED_COUNT ${CHAQUM_CHANGED_INCOMPLETE:-complete}" >> counts
         echo "$CHAQUM_CHANGED" >> lists
+        echo "$CHAQUM_CHANGED_COUNT ${CHAQUM_CHANGED_INCOMPLETE:-complete}" >> counts
+        cat "$CHAQUM_CHANGED" >> reported
         rm scanning
         """;
 
