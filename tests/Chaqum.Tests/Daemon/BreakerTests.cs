@@ -46,22 +46,20 @@ public class BreakerIntegrationTests
     {
         using var tree = new TempTree();
         tree.Script("x", "exit 0\n");
-        tree.Script("init", Sh.Script("""
+        var replies = Sh.InitOutput(tree, """
             cmd 'group -B -1 -- g'
             cmd 'group -B x -- g'
             cmd 'enqueue -g g -B 1.5 -- x'
             cmd 'repeat -i 1h -g g -B many -- x'
             cmd 'group -B 0 -- g'
-            """));
-        using var d = DaemonProcess.Start(tree);
-        Assert.That(d.WaitForExit(), Is.EqualTo(0));
-        Assert.That(d.Output("init"), Is.EqualTo(new[]
+            """);
+        Assert.That(replies, Is.EqualTo(new[]
         {
             "reply: E group: -B (failures before the group pauses): '-1' is not a non-negative integer",
             "reply: E group: -B (failures before the group pauses): 'x' is not a non-negative integer",
             "reply: E enqueue: -B (failures before the group pauses): '1.5' is not a non-negative integer",
             "reply: E repeat: -B (failures before the group pauses): 'many' is not a non-negative integer",
             "reply: S",
-        }), d.Log);
+        }));
     }
 }

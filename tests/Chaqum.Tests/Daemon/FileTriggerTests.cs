@@ -130,7 +130,7 @@ public class FileTriggerTests
         tree.Script("scan", "exit 0\n");
         tree.File_("afile", "x");
         Directory.CreateDirectory(tree.PathOf("inbox"));
-        tree.Script("init", Sh.Script($"""
+        var replies = Sh.InitOutput(tree, $"""
             cmd 'repeat -w nosuch -- scan'
             cmd 'repeat -w afile -- scan'
             cmd 'repeat -w inbox --settle -1 -- scan'
@@ -143,10 +143,8 @@ public class FileTriggerTests
             cmd 'repeat -w inbox --soon -- scan'
             cmd 'repeat -w inbox --settle=0.2 -- scan'
             cmd "unrepeat -- $(word 2)"
-            """));
-        using var d = DaemonProcess.Start(tree);
-        Assert.That(d.WaitForExit(), Is.EqualTo(0));
-        Assert.That(d.Output("init"), Is.EqualTo(new[]
+            """);
+        Assert.That(replies, Is.EqualTo(new[]
         {
             $"reply: E repeat: no such directory: {tree.Root}/nosuch",
             $"reply: E repeat: {tree.Root}/afile is not a directory (watch the directory the file is in)",
@@ -160,7 +158,7 @@ public class FileTriggerTests
             "reply: E repeat: unknown option --soon",
             "reply: S repeat:1",
             "reply: S",
-        }), d.Log);
+        }));
     }
 
     /// <summary>Ten thousand new files (scaled by HARDENING_SCALE) make a few runs, never
