@@ -152,7 +152,10 @@ public sealed class InotifyWatches : IFileWatches, IReadyHandler, IDisposable
             }
             foreach (var entry in entries)
             {
-                bool link = entry.LinkTarget is not null;
+                bool link;
+                // Gone (or changed) since the listing: data comes and goes; skip it.
+                try { link = entry.LinkTarget is not null; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
                 if (entry is DirectoryInfo && !link)
                 {
                     if (Add(sub, entry.FullName, recursive: true, follow: false) is { } error)
