@@ -31,7 +31,7 @@ my @JOBS     = qw(enqueue job wait_jobs kill_jobs);
 my @REPEATS  = qw(repeat unrepeat group);
 my @MESSAGES = qw(send_bytes send_text send_json receive receive_text receive_json wait_received);
 my @LOG      = qw(critical error warning info debug);
-my @IDENTITY = qw(ident parent tree job_group slot attempt);
+my @IDENTITY = qw(ident parent tree job_group slot attempt changed_paths changes_incomplete);
 
 our @EXPORT_OK = (@JOBS, @REPEATS, @MESSAGES, @LOG, @IDENTITY);
 our %EXPORT_TAGS = (
@@ -240,13 +240,19 @@ my @ENQUEUE_OPTIONS = (
     [urgent  => '-U', 'flag'],
     [requeue => '-R', 'flag'],
 );
-my @GROUP_LIMITS  = grep { $_->[0] =~ /\Amax_|\Amin_/ } @JOB_OPTIONS;
+# The failure breaker is a group setting: for group and repeat (with a group).
+my @BREAKER = ([break_after => '-B', 'number']);
+my @GROUP_LIMITS  = ((grep { $_->[0] =~ /\Amax_|\Amin_/ } @JOB_OPTIONS), @BREAKER);
 my @REPEAT_OPTIONS = (
-    [interval => '-i', 'number'],
-    [cron     => '-c', 'word'],
-    [zone     => '-z', 'word'],
-    [overlap  => '-o', 'flag'],
-    grep { $_->[0] !~ /\A(?:forget|after)\z/ } @JOB_OPTIONS,
+    [interval   => '-i', 'number'],
+    [cron       => '-c', 'word'],
+    [zone       => '-z', 'word'],
+    [watch      => '-w', 'list'],
+    [watch_tree => '-W', 'list'],
+    [settle     => '--settle', 'number'],
+    [overlap    => '-o', 'flag'],
+    (grep { $_->[0] !~ /\A(?:forget|after)\z/ } @JOB_OPTIONS),
+    @BREAKER,
 );
 
 sub enqueue {
@@ -368,9 +374,16 @@ L<Chaqum::Repeat>. Give exactly one of:
     cron     => '*/5 * * * *'   at the times of a cron expression (5 fields, or 6 with
                             leading seconds; @hourly, @daily, ...; L, W and #)
 
+    watch    => $dir        when files are written or moved into a directory (or
+    watch    => [$a, $b]    several): a file trigger; watch_tree => $dir also
+                            watches every directory below (new ones included)
+
 A cron expression is read in the daemon's time zone, or in C<zone>, an IANA
 name such as C<Europe/Berlin> (cron only: the daemon refuses a zone with an
-interval, and a zone it does not know). Add any of C<overlap> (start a firing even while the previous one still runs;
+interval, and a zone it does not know). A file trigger fires once no change has
+come for C<settle> seconds (default 0.5); changes during a firing make one more
+firing after it; its job reads the paths with L</changed_paths>.
+C<break_after> pauses the group after that many failed runs in a row. Add any of C<overlap> (start a firing even while the previous one still runs;
 by default it is skipped), C<group> and the group limits, C<timeout>,
 C<priority>, C<key> and C<retries>, as for L</enqueue>. A daemon keeps running
 while it has repeats; remove them with L</unrepeat>.
@@ -407,6 +420,8 @@ sub unrepeat {
 Creates the group if needed and sets the limits given (the same names as for
 L</enqueue>: C<max_procs>, C<max_cpu>, C<max_load>, C<min_mem>,
 C<max_pressure>; 0 removes a limit). Limits not given stay as they were.
+C<< break_after => N >> pauses the group after N failed runs in a row (non-zero
+exit, signal, timeout) until an operator resumes it; 0 turns that off.
 
 =cut
 
@@ -635,7 +650,34 @@ GPUs, disks or licences), or C<undef>.
 
 1 for the first run, 2, 3, ... for retries.
 
+=head2 changed_paths
+
+    my @paths = Chaqum::changed_paths();
+
+In a firing of a file trigger (L</repeat> with C<watch>): the absolute paths
+that changed, in the order first seen (none when an operator fired it by
+hand); the empty list in any other job. They are byte strings, as the file
+system names them.
+
+=head2 changes_incomplete
+
+True when the daemon lost changes for this firing (the kernel's event queue
+overflowed): the list is incomplete, rescan the directories.
+
 =cut
+
+sub changed_paths {
+    my $file = $ENV{CHAQUM_CHANGED};
+    return () unless defined $file && length $file;
+    open my $fh, '<:raw', $file or croak "Chaqum::changed_paths: $file: $!";
+    local $/ = "\0";
+    my @paths = <$fh>;
+    close $fh;
+    chomp @paths;
+    return @paths;
+}
+
+sub changes_incomplete { return $ENV{CHAQUM_CHANGED_INCOMPLETE} ? 1 : 0 }
 
 # Empty prototypes, so that "Chaqum::parent // 'none'" parses as the caller means.
 sub ident()     { $ENV{CHAQUM_IDENT} }
@@ -695,7 +737,7 @@ sub _option_words {
         if ($kind eq 'flag') {
             push @words, $letter if $value;
         }
-        elsif ($kind eq 'jobs') {
+        elsif ($kind eq 'jobs' || $kind eq 'list') {
             push @words, map { ($letter, $_) } ref $value eq 'ARRAY' ? @$value : $value;
         }
         elsif ($kind eq 'number') {

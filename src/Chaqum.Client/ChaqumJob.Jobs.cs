@@ -107,11 +107,49 @@ public sealed partial class ChaqumJob
         RepeatOptions? options = null, CancellationToken cancel = default) =>
         RepeatAsync('c', cron, script, args, options, cancel);
 
-    private async Task<RepeatHandle> RepeatAsync(char kind, string when, string script, IEnumerable<string>? args,
+    /// <summary>A file trigger: enqueues SCRIPT when files are written or moved into one of
+    /// <paramref name="directories"/> (absolute, or relative to the tree), and with
+    /// <paramref name="recursive"/> into any directory below them, new ones included; once
+    /// no change has come for <see cref="RepeatOptions.Settle"/>. Changes during a firing
+    /// make one more firing after it. The firing's job reads the paths with
+    /// <see cref="ChangedPaths"/>.</summary>
+    public Task<RepeatHandle> RepeatOnChangesAsync(IEnumerable<string> directories, string script, IEnumerable<string>? args = null,
+        RepeatOptions? options = null, bool recursive = false, CancellationToken cancel = default)
+    {
+        var dirs = directories.ToList();
+        if (dirs.Count == 0) throw new ArgumentException("a file trigger needs at least one directory", nameof(directories));
+        if (options?.Zone is not null)
+            throw new ArgumentException("a time zone (RepeatOptions.Zone) applies to cron repeats only", nameof(options));
+        return RepeatAsync(recursive ? 'W' : 'w', dirs, script, args, options, cancel);
+    }
+
+    /// <summary>In a firing of a file trigger: the absolute paths that changed, in the order
+    /// first seen (none when an operator fired it by hand); null in any other job.</summary>
+    public static IReadOnlyList<string>? ChangedPaths()
+    {
+        var file = Environment.GetEnvironmentVariable("CHAQUM_CHANGED");
+        if (string.IsNullOrEmpty(file)) return null;
+        var text = System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(file));
+        return text.Split('\0', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>The daemon lost changes for this firing (the kernel's queue overflowed):
+    /// <see cref="ChangedPaths"/> is incomplete, rescan.</summary>
+    public static bool ChangesIncomplete => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CHAQUM_CHANGED_INCOMPLETE"));
+
+    private Task<RepeatHandle> RepeatAsync(char kind, string when, string script, IEnumerable<string>? args,
+        RepeatOptions? options, CancellationToken cancel)
+    {
+        if (options?.Settle is not null)
+            throw new ArgumentException("RepeatOptions.Settle applies to file triggers only", nameof(options));
+        return RepeatAsync(kind, [when], script, args, options, cancel);
+    }
+
+    private async Task<RepeatHandle> RepeatAsync(char kind, IEnumerable<string> values, string script, IEnumerable<string>? args,
         RepeatOptions? options, CancellationToken cancel)
     {
         var line = new CommandLine("repeat");
-        line.Option(kind, when);
+        foreach (var value in values) line.Option(kind, value);
         options?.AddTo(line);
         line.Operands([script, .. args ?? []]);
         var reply = await _connection.ExchangeAsync(line, cancel: cancel).ConfigureAwait(false);

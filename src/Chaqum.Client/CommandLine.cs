@@ -24,6 +24,13 @@ internal sealed class CommandLine
         _words.Add(value);
     }
 
+    /// <summary>A long option (<c>--settle 0.5</c>).</summary>
+    public void Long(string name, string value)
+    {
+        _words.Add("--" + name);
+        _words.Add(value);
+    }
+
     public void Option(char letter, int? value) =>
         Option(letter, value?.ToString(CultureInfo.InvariantCulture));
 

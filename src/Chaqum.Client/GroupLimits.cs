@@ -1,7 +1,7 @@
 namespace Chaqum.Client;
 
 /// <summary>
-/// Limits of a group (<c>-m -c -l -M -P</c>). A limit left null is not sent and keeps its
+/// Limits of a group (<c>-m -c -l -M -P</c>) and its failure breaker (<c>-B</c>). A limit left null is not sent and keeps its
 /// previous value; the latest value sent wins. 0 removes a limit.
 /// </summary>
 public record GroupLimits
@@ -23,6 +23,10 @@ public record GroupLimits
     /// <summary>Start only while CPU pressure (some avg10) is below this percentage (<c>-P</c>).</summary>
     public double? MaxPressure { get; init; }
 
+    /// <summary>Pause the group after this many failed runs in a row (non-zero exit,
+    /// signal, timeout) until an operator resumes it (<c>-B</c>); 0 turns that off.</summary>
+    public int? BreakAfter { get; init; }
+
     /// <summary>Adds everything these options say (a derived record adds more).</summary>
     internal virtual void AddTo(CommandLine line) => AddLimitsTo(line);
 
@@ -34,5 +38,6 @@ public record GroupLimits
         line.Option('l', MaxLoad);
         line.Option('M', MinMemory);
         line.Option('P', MaxPressure);
+        line.Option('B', BreakAfter);
     }
 }

@@ -12,8 +12,13 @@ public sealed record RepeatOptions : JobSchedulingOptions
     /// <c>Europe/Berlin</c> (<c>-z</c>); null: the daemon's zone. Cron repeats only.</summary>
     public string? Zone { get; init; }
 
+    /// <summary>A file trigger's quiet time: it fires once no change has come for this long
+    /// (<c>--settle</c>); null: the daemon's default, 0.5 s. File triggers only.</summary>
+    public TimeSpan? Settle { get; init; }
+
     internal override void AddTo(CommandLine line)
     {
+        if (Settle is { } settle) line.Long("settle", CommandLine.Seconds(settle));
         line.Option('z', Zone);
         line.Flag('o', AllowOverlap);
         base.AddTo(line);

@@ -50,6 +50,7 @@ public sealed class Daemon : IDisposable
     private readonly JobRunner _runner;
     private readonly Dispatcher _dispatcher;
     private readonly ProcLoadSource _load;
+    private readonly Triggers.InotifyWatches _watches;
     private readonly JobNumberFile _jobNumbers;
     private readonly ControlServer _control;
     private readonly HistoryWriter? _historyWriter;
@@ -129,9 +130,12 @@ public sealed class Daemon : IDisposable
             connect: Connect, onExit: JobExited, _log, cgroups);
         if (_last.Lost > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", _last.Lost.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
+        var changeFiles = new Triggers.ChangeFiles(stateDir, _log);
+        changeFiles.Clean();
+        _watches = new Triggers.InotifyWatches(_loop, changeFiles, _log);
         _jobNumbers = new JobNumberFile(stateDir, _log);
         Scheduler = new Scheduler(new SchedulerSettings { Grace = options.Grace }, _loop.Clock, _loop, _load, _runner,
-            _jobNumbers, _log);
+            _jobNumbers, _log, _watches);
         var history = _historyWriter is null ? null : new JobHistory(Scheduler, _historyWriter, stateDir!);
         if (stateDir is not null)
         {
@@ -186,6 +190,10 @@ public sealed class Daemon : IDisposable
             new PrioRequest(control),
             new GroupsRequest(control),
             new RepeatsRequest(control),
+            new RepeatActionRequest(control, RepeatAction.Unrepeat),
+            new RepeatActionRequest(control, RepeatAction.Disable),
+            new RepeatActionRequest(control, RepeatAction.Enable),
+            new RepeatActionRequest(control, RepeatAction.Trigger),
             new EnqueueJobRequest(control),
             new SnapshotRequest(control),
             HoldRequest.Hold(control),
@@ -353,6 +361,7 @@ public sealed class Daemon : IDisposable
         Cleanup("the reaper", _reaper.Dispose);
         Cleanup("the spawner", _runner.Dispose);
         Cleanup("the load source", _load.Dispose);
+        Cleanup("the file triggers", _watches.Dispose);
         Cleanup("the event loop", _loop.Dispose);
         Cleanup("the lock", () => _lock?.Dispose());
     }

@@ -22,7 +22,7 @@ public static class Program
         var socket = new Option<string?>("--socket") { Description = "The daemon's control socket (default: from -t, or $CHAQUM_CONTROL inside a job)", HelpName = "PATH" };
         var stateDir = new Option<string?>("--state-dir") { Description = "The tree's state directory, for the history when no daemon runs", HelpName = "DIR" };
 
-        var root = new RootCommand("chaqumctl: look inside a running chaqum daemon: what runs, for how long compared with usual, what it said; kill, pause, hold, reprioritise; history.")
+        var root = new RootCommand("chaqumctl: look inside a running chaqum daemon: what runs, for how long compared with usual, what it said; kill, pause, hold, reprioritise; disable, enable and trigger repeats; history.")
         {
             tree, socket, stateDir,
         };
@@ -69,7 +69,7 @@ public static class Program
         EnqueueCommands.Help("enqueue"), EnqueueCommands.Help("run"),
         SnapshotCommands.Snapshot(c), SnapshotCommands.Diff(c),
         HoldCommands.Hold(c), HoldCommands.Release(c),
-    };
+    }.Concat(RepeatActionCommands.Build(c));
 
     /// <summary>Index of the subcommand word: the first word that is not a global option or its value.</summary>
     private static int SubcommandIndex(string[] args, RootCommand root)

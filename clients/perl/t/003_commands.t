@@ -2,6 +2,7 @@
 # daemon is faked with a pipe pair (t/lib/FakeDaemon.pm): no daemon needed.
 use strict;
 use warnings;
+use File::Temp ();
 use utf8;
 
 use FindBin;
@@ -194,6 +195,27 @@ subtest 'repeat, unrepeat, group' => sub {
     Chaqum::group('my group', { max_procs => 0 });
     is $daemon->written, "group -m 2 -c 0.8 -l 3 -M 512M -P 10 -- convert\ngroup -m 0 -- 'my group'\n";
     ok !eval { Chaqum::group('g', timeout => 1); 1 }, 'a group has no timeout';
+
+    $daemon->reply('S repeat:4', 'S repeat:5', 'S');
+    Chaqum::repeat('scan', 'x', { watch => 'inbox', settle => 0.25, group => 'g', break_after => 3 });
+    Chaqum::repeat('scan', { watch => ['a', 'b c'], watch_tree => '/srv/data' });
+    Chaqum::group('g', break_after => 0);
+    is $daemon->written, "repeat -w inbox --settle 0.25 -g g -B 3 -- scan x\n"
+        . "repeat -w a -w 'b c' -W /srv/data -- scan\n"
+        . "group -B 0 -- g\n", 'file triggers and the failure breaker';
+};
+
+subtest 'changed paths of a file trigger' => sub {
+    local $ENV{CHAQUM_CHANGED};
+    is_deeply [Chaqum::changed_paths()], [], 'none outside a firing';
+    my ($fh, $name) = File::Temp::tempfile(UNLINK => 1);
+    binmode $fh;
+    print {$fh} "/in/a\0/in/new\nline\0";
+    close $fh;
+    $ENV{CHAQUM_CHANGED} = $name;
+    is_deeply [Chaqum::changed_paths()], ['/in/a', "/in/new\nline"];
+    local $ENV{CHAQUM_CHANGED_INCOMPLETE} = 1;
+    ok Chaqum::changes_incomplete();
 };
 
 subtest 'sending messages: bytes, text, JSON' => sub {

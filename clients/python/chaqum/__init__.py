@@ -38,7 +38,7 @@ __all__ = [
     "ChaqumError", "Job", "Status", "Message", "Repeat", "Identity",
     "enqueue", "repeat", "unrepeat", "group", "wait", "kill",
     "send", "send_json", "receive", "receive_text", "receive_json", "wait_received",
-    "identity", "log",
+    "identity", "log", "changed_paths", "changes_incomplete",
 ]
 
 # In a job, stdout and stderr are pipes, which Python block-buffers: make them
@@ -281,8 +281,11 @@ def _flatten(items: Iterable[Any], kind: type) -> List[Any]:
 
 
 def _group_options(max_procs: Optional[int], max_cpu: Optional[float], max_load: Optional[float],
-                   min_mem: Union[int, str, None], max_pressure: Optional[float]) -> List[str]:
+                   min_mem: Union[int, str, None], max_pressure: Optional[float],
+                   break_after: Optional[int] = None) -> List[str]:
     opts: List[str] = []
+    if break_after is not None:
+        opts += ["-B", decimal(break_after)]
     if max_procs is not None:
         opts += ["-m", decimal(max_procs)]
     if max_cpu is not None:
@@ -393,6 +396,9 @@ def enqueue(script: Union[str, os.PathLike], *args: Any,
 def repeat(script: Union[str, os.PathLike], *args: Any,
            cron: Optional[str] = None,
            interval: Union[Seconds, str, None] = None,
+           watch: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]], None] = None,
+           watch_tree: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]], None] = None,
+           settle: Optional[Seconds] = None,
            zone: Optional[str] = None,
            overlap: bool = False,
            group: Optional[str] = None,
@@ -401,6 +407,7 @@ def repeat(script: Union[str, os.PathLike], *args: Any,
            max_load: Optional[float] = None,
            min_mem: Union[int, str, None] = None,
            max_pressure: Optional[float] = None,
+           break_after: Optional[int] = None,
            timeout: Optional[Seconds] = None,
            priority: Optional[int] = None,
            key: Optional[str] = None,
@@ -413,28 +420,72 @@ def repeat(script: Union[str, os.PathLike], *args: Any,
     firing is one interval from now. A firing is skipped while the previous one
     is still queued or running, unless overlap. The group options update the
     group once, now; timeout, priority, key and retries apply to every firing.
+
+    Or, as a file trigger, when files are written or moved into the
+    directories of watch (a path or several; watch_tree: also every directory
+    below, new ones included), once no change has come for settle seconds
+    (the daemon's default: 0.5). Changes during a firing make one more firing
+    after it; the firing's job finds the paths with changed_paths().
+    break_after pauses the group after that many failed runs in a row.
     """
-    if (cron is None) == (interval is None):
-        raise ValueError("repeat needs exactly one of cron= and interval=")
+    dirs = _paths(watch) + _paths(watch_tree)
+    if (cron is not None) + (interval is not None) + bool(dirs) != 1:
+        raise ValueError("repeat needs exactly one of cron=, interval= and watch=/watch_tree=")
     if zone is not None and cron is None:
-        raise ValueError("zone= is the time zone of a cron= schedule, not of an interval")
+        raise ValueError("zone= is the time zone of a cron= schedule, not of an interval or a file trigger")
+    if settle is not None and not dirs:
+        raise ValueError("settle= applies to file triggers (watch=) only")
     words = ["repeat"]
     if cron is not None:
         words += ["-c", cron]
         if zone is not None:
             words += ["-z", zone]
-    else:
+    elif interval is not None:
         words += ["-i", interval if isinstance(interval, str) else seconds(interval)]  # type: ignore[arg-type]
+    else:
+        for d in _paths(watch):
+            words += ["-w", d]
+        for d in _paths(watch_tree):
+            words += ["-W", d]
+        if settle is not None:
+            words += ["--settle", seconds(settle)]
     if overlap:
         words.append("-o")
     if group is not None:
         words += ["-g", group]
     # -c is both the cron expression and the CPU limit on repeat: the daemon
     # tells them apart (a plain number is a CPU share).
-    words += _group_options(max_procs, max_cpu, max_load, min_mem, max_pressure)
+    words += _group_options(max_procs, max_cpu, max_load, min_mem, max_pressure, break_after)
     words += _job_options(timeout, priority, key, retries)
     words += ["--", word(script)] + [word(a) for a in args]
     return Repeat(_one_word(_call(*words), "repeat"))
+
+
+def _paths(paths: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]], None]) -> List[str]:
+    if paths is None:
+        return []
+    if isinstance(paths, (str, os.PathLike)):
+        return [word(paths)]
+    return [word(p) for p in paths]
+
+
+def changed_paths() -> Optional[List[str]]:
+    """In a firing of a file trigger (repeat(watch=...)): the absolute paths
+    that changed, in the order first seen (possibly none, when an operator
+    fired it by hand). None in any other job. Names are decoded as the file
+    system encoding does (undecodable bytes as surrogates, like os.listdir)."""
+    path = os.environ.get("CHAQUM_CHANGED")
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        data = f.read()
+    return [os.fsdecode(p) for p in data.split(b"\0")[:-1]]
+
+
+def changes_incomplete() -> bool:
+    """True when the daemon lost changes for this firing (the kernel's queue
+    overflowed): the list of changed_paths() is incomplete, rescan."""
+    return bool(os.environ.get("CHAQUM_CHANGED_INCOMPLETE"))
 
 
 def unrepeat(*repeats: Union[Repeat, str, Iterable[Union[Repeat, str]]]) -> None:
@@ -447,10 +498,12 @@ def group(name: str, *,
           max_cpu: Optional[float] = None,
           max_load: Optional[float] = None,
           min_mem: Union[int, str, None] = None,
-          max_pressure: Optional[float] = None) -> None:
+          max_pressure: Optional[float] = None,
+          break_after: Optional[int] = None) -> None:
     """Creates group NAME if needed and sets the limits given (0 removes one);
-    limits not given stay as they were."""
-    _call("group", *_group_options(max_procs, max_cpu, max_load, min_mem, max_pressure), "--", name)
+    limits not given stay as they were. break_after: the group pauses itself
+    after that many failed runs in a row (an operator resumes it)."""
+    _call("group", *_group_options(max_procs, max_cpu, max_load, min_mem, max_pressure, break_after), "--", name)
 
 
 def _statuses(reply: Reply, asked: List[Job], verb: str) -> Dict[Job, Status]:

@@ -127,6 +127,42 @@ class RepeatGroupTests(unittest.TestCase):
             chaqum.repeat("a", interval=datetime.timedelta(hours=1))
         self.assertEqual(d.lines, ["repeat -i 0.2 -- a", "repeat -i 1h30m -- a", "repeat -i 3600 -- a"])
 
+    def test_file_triggers_and_the_breaker(self):
+        with FakeDaemon("S repeat:1", "S repeat:2", "S") as d:
+            chaqum.repeat("scan", "x", watch="inbox", settle=0.25, group="g", break_after=3)
+            chaqum.repeat("scan", watch=["a", "b c"], watch_tree="/srv/data")
+            chaqum.group("g", max_procs=2, break_after=0)
+        self.assertEqual(d.lines, [
+            "repeat -w inbox --settle 0.25 -g g -B 3 -- scan x",
+            "repeat -w a -w 'b c' -W /srv/data -- scan",
+            "group -B 0 -m 2 -- g",
+        ])
+        with self.assertRaises(ValueError):
+            chaqum.repeat("a", interval=5, watch="inbox")
+        with self.assertRaises(ValueError):
+            chaqum.repeat("a", interval=5, settle=1)
+
+    def test_changed_paths(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile(delete=False) as f:
+            f.write(b"/in/a\0/in/new\nline\0")
+        old = {k: os.environ.get(k) for k in ("CHAQUM_CHANGED", "CHAQUM_CHANGED_INCOMPLETE")}
+        try:
+            os.environ.pop("CHAQUM_CHANGED", None)
+            self.assertIsNone(chaqum.changed_paths())
+            os.environ["CHAQUM_CHANGED"] = f.name
+            self.assertEqual(chaqum.changed_paths(), ["/in/a", "/in/new\nline"])
+            self.assertFalse(chaqum.changes_incomplete())
+            os.environ["CHAQUM_CHANGED_INCOMPLETE"] = "1"
+            self.assertTrue(chaqum.changes_incomplete())
+        finally:
+            os.unlink(f.name)
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
     def test_exactly_one_schedule(self):
         with self.assertRaises(ValueError):
             chaqum.repeat("a")

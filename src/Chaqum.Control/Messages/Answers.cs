@@ -116,7 +116,24 @@ public sealed record LogEnd
 }
 
 public sealed record Killed(string Id, string Was, string State);
-public sealed record KillResult(IReadOnlyList<Killed> Killed, string Signal);
+public sealed record KillResult(IReadOnlyList<Killed> Killed, string Signal)
+{
+    /// <summary>kill -g: jobs outside the group that wait on or depend on its jobs, in
+    /// sentences (null when ids were given).</summary>
+    public IReadOnlyList<string>? Concerns { get; init; }
+}
+
+/// <summary>What unrepeat, disable, enable or trigger did to a repeat. trigger: the job it
+/// enqueued, or why none (not_fired) and whether one follows the running firing (deferred).</summary>
+public sealed record RepeatActionResult
+{
+    public string Id { get; init; } = "";
+    /// <summary>enabled, disabled, or removed.</summary>
+    public string State { get; init; } = "";
+    public string? Job { get; init; }
+    public string? NotFired { get; init; }
+    public bool Deferred { get; init; }
+}
 
 public sealed record WaitedJob(string Id, string State, string Status);
 public sealed record WaitResult(IReadOnlyList<WaitedJob> Jobs);
@@ -148,6 +165,11 @@ public sealed record GroupInfo
     public long? MinMemory { get; init; }
     public double? MaxPressure { get; init; }
     public string? HeldBy { get; init; }
+    /// <summary>-B: consecutive failures that pause the group; 0: never.</summary>
+    public int BreakAfter { get; init; }
+    public int ConsecutiveFailures { get; init; }
+    /// <summary>Why the group paused itself ("3 consecutive failures, last: JOB exit 1").</summary>
+    public string? PausedReason { get; init; }
 }
 
 public sealed record GroupsResult(IReadOnlyList<GroupInfo> Groups);
@@ -170,6 +192,13 @@ public sealed record RepeatInfo
     public string? LastStatus { get; init; }
     public long Fired { get; init; }
     public long Skipped { get; init; }
+    /// <summary>Disabled by the operator: firings are skipped.</summary>
+    public bool Disabled { get; init; }
+    /// <summary>A file trigger's directories (recursive ones end in /**); null for clock repeats.</summary>
+    public IReadOnlyList<string>? Watch { get; init; }
+    public double? SettleSeconds { get; init; }
+    /// <summary>A file trigger's changed paths not yet handed to a firing.</summary>
+    public int? PendingChanges { get; init; }
 }
 
 public sealed record RepeatsResult(IReadOnlyList<RepeatInfo> Repeats);

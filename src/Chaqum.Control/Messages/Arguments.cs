@@ -32,6 +32,16 @@ public sealed record KillArgs
     public List<string>? Ids { get; init; }
     /// <summary>A name with or without SIG, or a number; TERM by default.</summary>
     public string? Signal { get; init; }
+    /// <summary>Every unfinished job of this group (instead of ids).</summary>
+    public string? Group { get; init; }
+    /// <summary>Kill nothing: answer with what would be killed and who waits on it.</summary>
+    public bool Preview { get; init; }
+}
+
+/// <summary>unrepeat, disable, enable, trigger: one repeat.</summary>
+public sealed record RepeatArgs
+{
+    public string? Id { get; init; }
 }
 
 public sealed record WaitArgs

@@ -27,6 +27,8 @@ namespace Chaqum.Control.Messages;
 [JsonSerializable(typeof(EnqueueArgs))]
 [JsonSerializable(typeof(HoldArgs))]
 [JsonSerializable(typeof(HoldResult))]
+[JsonSerializable(typeof(RepeatArgs))]
+[JsonSerializable(typeof(RepeatActionResult))]
 [JsonSerializable(typeof(HelloResult))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(JobDetails))]

@@ -38,6 +38,10 @@ public static class ControlVerbs
     public static readonly ControlVerb<EnqueueArgs, EnqueueResult> Enqueue = new("enqueue", j => j.EnqueueArgs, j => j.EnqueueResult);
     /// <summary>enqueue with follow: the answer is that of log.</summary>
     public static readonly ControlVerb<EnqueueArgs, LogEnd> Run = new("enqueue", j => j.EnqueueArgs, j => j.LogEnd);
+    public static readonly ControlVerb<RepeatArgs, RepeatActionResult> Unrepeat = new("unrepeat", j => j.RepeatArgs, j => j.RepeatActionResult);
+    public static readonly ControlVerb<RepeatArgs, RepeatActionResult> Disable = new("disable", j => j.RepeatArgs, j => j.RepeatActionResult);
+    public static readonly ControlVerb<RepeatArgs, RepeatActionResult> Enable = new("enable", j => j.RepeatArgs, j => j.RepeatActionResult);
+    public static readonly ControlVerb<RepeatArgs, RepeatActionResult> Trigger = new("trigger", j => j.RepeatArgs, j => j.RepeatActionResult);
     public static readonly ControlVerb<NoArgs, Snapshot> Snapshot = new("snapshot", j => j.NoArgs, j => j.Snapshot);
     public static readonly ControlVerb<HoldArgs, HoldResult> Hold = new("hold", j => j.HoldArgs, j => j.HoldResult);
     public static readonly ControlVerb<HoldArgs, HoldResult> Release = new("release", j => j.HoldArgs, j => j.HoldResult);

@@ -12,9 +12,9 @@ namespace Chaqum.Persistence;
 /// </summary>
 internal sealed class JournalLine
 {
-    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome;
+    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome, PausedReason;
     public readonly List<string> Args = new(), Dependencies = new();
-    public long? Attempt, Number, Priority, Retries, Pid, StartTicks, Exit, Signal, MaxProcs, MinMemory, MaxRss;
+    public long? Attempt, Number, Priority, Retries, Pid, StartTicks, Exit, Signal, MaxProcs, MinMemory, MaxRss, BreakAfter;
     public double? Enqueued, Started, Ended, Runtime, Timeout, Due, MaxCpu, MaxLoad, MaxPressure, CpuUser, CpuSystem;
     public bool Forget, Requeue, Held, Urgent, Paused;
 
@@ -30,10 +30,10 @@ internal sealed class JournalLine
 
     private void Reset()
     {
-        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = null;
+        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = PausedReason = null;
         Args.Clear();
         Dependencies.Clear();
-        Attempt = Number = Priority = Retries = Pid = StartTicks = Exit = Signal = MaxProcs = MinMemory = MaxRss = null;
+        Attempt = Number = Priority = Retries = Pid = StartTicks = Exit = Signal = MaxProcs = MinMemory = MaxRss = BreakAfter = null;
         Enqueued = Started = Ended = Runtime = Timeout = Due = MaxCpu = MaxLoad = MaxPressure = CpuUser = CpuSystem = null;
         Forget = Requeue = Held = Urgent = Paused = false;
     }
@@ -59,6 +59,7 @@ internal sealed class JournalLine
                 case var n when n.SequenceEqual("ky"u8): Key = r.GetString(); break;
                 case var n when n.SequenceEqual("cg"u8): Cgroup = r.GetString(); break;
                 case var n when n.SequenceEqual("outcome"u8): Outcome = r.GetString(); break;
+                case var n when n.SequenceEqual("why"u8): PausedReason = r.GetString(); break;
                 case var n when n.SequenceEqual("x"u8): Strings(ref r, Args); break;
                 case var n when n.SequenceEqual("dep"u8): Strings(ref r, Dependencies); break;
                 case var n when n.SequenceEqual("a"u8): Attempt = r.GetInt64(); break;
@@ -71,6 +72,7 @@ internal sealed class JournalLine
                 case var n when n.SequenceEqual("signal"u8): Signal = r.GetInt64(); break;
                 case var n when n.SequenceEqual("m"u8): MaxProcs = r.GetInt64(); break;
                 case var n when n.SequenceEqual("M"u8): MinMemory = r.GetInt64(); break;
+                case var n when n.SequenceEqual("B"u8): BreakAfter = r.GetInt64(); break;
                 case var n when n.SequenceEqual("max_rss"u8): MaxRss = r.GetInt64(); break;
                 case var n when n.SequenceEqual("t"u8): Enqueued = r.GetDouble(); break;
                 case var n when n.SequenceEqual("started"u8): Started = r.GetDouble(); break;

@@ -249,12 +249,14 @@ public sealed class LiveJournal : IDisposable
         if (b.MaxLoad is { } l) _writer.WriteNumber("l", l);
         if (b.MinMemory is { } mem) _writer.WriteNumber("M", mem);
         if (b.MaxPressure is { } p) _writer.WriteNumber("P", p);
+        if (group.BreakAfter > 0) _writer.WriteNumber("B", group.BreakAfter);
         if (group.Paused) _writer.WriteBoolean("pz", true);
+        if (group.PausedReason is { } why) _writer.WriteString("why", why);
         EndLine();
     }
 
-    /// <summary>Groups with something to keep: limits, barriers or a pause.</summary>
-    private static bool HasSettings(Group g) => g.MaxProcs > 0 || !g.Barriers.IsEmpty || g.Paused;
+    /// <summary>Groups with something to keep: limits, barriers, a failure breaker or a pause.</summary>
+    private static bool HasSettings(Group g) => g.MaxProcs > 0 || !g.Barriers.IsEmpty || g.BreakAfter > 0 || g.Paused;
 
     private void WriteStarted(Job job)
     {
@@ -541,7 +543,7 @@ public sealed class LiveJournal : IDisposable
     }
 
     /// <summary>A group's settings as a "G" line keeps them.</summary>
-    public sealed record GroupRecord(string Name, GroupLimits Limits, bool Paused);
+    public sealed record GroupRecord(string Name, GroupLimits Limits, bool Paused, string? PausedReason = null);
 
     /// <summary>The daemon that wrote a journal: its pid, start time and cgroup directory.</summary>
     public sealed record DaemonRecord(int Pid, long StartTicks, string? Cgroup);
@@ -582,7 +584,8 @@ public sealed class LiveJournal : IDisposable
                         MaxLoad = l.MaxLoad,
                         MinMemory = l.MinMemory,
                         MaxPressure = l.MaxPressure,
-                    }, l.Paused);
+                        BreakAfter = (int?)l.BreakAfter,
+                    }, l.Paused, l.PausedReason);
                     break;
                 case "+" when l.Id is { } id && l.Attempt is not null && l.Script is not null && l.Enqueued is not null:
                     jobs[id] = (Live(l), false);

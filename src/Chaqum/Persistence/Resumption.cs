@@ -50,7 +50,7 @@ public sealed class Resumption(Scheduler scheduler, JobTree tree, string stateDi
         var group = g.Name.Length == 0 ? scheduler.DefaultGroup
             : g.Limits.IsEmpty ? scheduler.UpdateGroup(g.Name, GroupLimits.Unchanged)
             : scheduler.UpdateGroup(g.Name, g.Limits);
-        if (g.Paused) scheduler.PauseGroup(group, true);
+        if (g.Paused) scheduler.PauseGroup(group, true, g.PausedReason);
     }
 
     private Job? Enqueue(LiveRecord r)

@@ -82,6 +82,12 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         if (!job.Group.IsDefault) env.Add(new("CHAQUM_GROUP", job.Group.Name));
         if (job.Slot >= 0) env.Add(new("CHAQUM_SLOT", job.Slot.ToString(CultureInfo.InvariantCulture)));
         if (job.IsEntry) env.AddRange(EntryEnvironment);
+        if (job.Repeat?.Watch?.BatchOf(job) is { } changes)
+        {
+            env.Add(new("CHAQUM_CHANGED", changes.File));
+            env.Add(new("CHAQUM_CHANGED_COUNT", changes.Count.ToString(CultureInfo.InvariantCulture)));
+            if (changes.Incomplete) env.Add(new("CHAQUM_CHANGED_INCOMPLETE", "1"));
+        }
 
         // Leave descriptors for the daemon itself (see Descriptors): short of them, the job
         // waits and is retried, as on EMFILE. Each live job may still open its output file.

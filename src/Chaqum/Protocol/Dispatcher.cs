@@ -33,7 +33,7 @@ public sealed class Dispatcher
         }
         if (!_commands.TryGetValue(words[0], out var command))
             return DispatchedLine.Refused($"unknown command '{words[0]}'");
-        var options = OptionParser.Parse(words, 1, command.OptionSpec, out error);
+        var options = OptionParser.Parse(words, 1, command.OptionSpec, out error, command.LongOptions);
         if (options is null)
             return DispatchedLine.Refused($"{command.Verb}: {error}");
 

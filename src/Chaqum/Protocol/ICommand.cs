@@ -9,6 +9,9 @@ public interface ICommand
     /// <summary>getopt spec of its options, e.g. "at:" for wait.</summary>
     string OptionSpec { get; }
 
+    /// <summary>Long options by name, ':' after those taking a value (e.g. "settle:").</summary>
+    IReadOnlyList<string> LongOptions => Array.Empty<string>();
+
     void Run(CommandCall call);
 }
 

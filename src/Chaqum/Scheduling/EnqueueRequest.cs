@@ -26,6 +26,8 @@ public sealed record EnqueueRequest(ScriptPath Script, string[] Args)
     public int AttemptsMade { get; init; }
     /// <summary>A resumed job whose parent did not come back: the parent's id.</summary>
     public string? FormerParent { get; init; }
+    /// <summary>A file trigger's firing: the changed paths its job is given.</summary>
+    public Repeats.ChangeBatch? Changes { get; init; }
 }
 
 /// <summary>What a repeat registration asks for.</summary>
@@ -41,4 +43,10 @@ public sealed record RepeatRequest(ScriptPath Script, string[] Args, string Sche
     public JobOptions Options { get; init; } = JobOptions.Default;
     public int Priority { get; init; }
     public bool AllowOverlap { get; init; }
+    /// <summary>-w / -W: a file trigger on these directories (absolute paths) instead of a clock.</summary>
+    public IReadOnlyList<Repeats.WatchedPath>? Watch { get; init; }
+    /// <summary>--settle: how long no change must come before a file trigger fires.</summary>
+    public TimeSpan Settle { get; init; } = DefaultSettle;
+
+    public static readonly TimeSpan DefaultSettle = TimeSpan.FromSeconds(0.5);
 }

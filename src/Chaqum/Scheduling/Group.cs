@@ -17,6 +17,13 @@ public sealed class Group
     public int MaxProcs { get; set; }
     public BarrierSet Barriers { get; set; } = BarrierSet.None;
     public bool Paused { get; set; }
+    /// <summary>Why the group paused itself (its failure breaker); null when it did not.</summary>
+    public string? PausedReason { get; internal set; }
+
+    /// <summary>-B N: the group pauses itself after N consecutive failed runs; 0 never.</summary>
+    public int BreakAfter { get; set; }
+    /// <summary>Failed runs since the last success (or resume).</summary>
+    public int ConsecutiveFailures { get; internal set; }
 
     public int Running { get; internal set; }
 
@@ -28,7 +35,7 @@ public sealed class Group
     /// it holds no settings (a cap, barriers, a pause). The next mention makes it anew,
     /// as the first one did. Without this, a tree that names groups after, say, its
     /// customers would grow the daemon by a group per name, for as long as it runs.</summary>
-    internal bool Forgettable => !IsDefault && Members == 0 && MaxProcs == 0 && Barriers.IsEmpty && !Paused && SpawnBackoff is null;
+    internal bool Forgettable => !IsDefault && Members == 0 && MaxProcs == 0 && BreakAfter == 0 && Barriers.IsEmpty && !Paused && SpawnBackoff is null;
     public Slots Slots { get; } = new();
 
     /// <summary>The sample number that allowed the last barrier-gated start: the next one
@@ -87,6 +94,8 @@ public sealed record GroupLimits
     public double? MaxLoad { get; init; }
     public long? MinMemory { get; init; }
     public double? MaxPressure { get; init; }
+    /// <summary>-B: consecutive failures that pause the group (0: never).</summary>
+    public int? BreakAfter { get; init; }
 
-    public bool IsEmpty => MaxProcs is null && MaxCpu is null && MaxLoad is null && MinMemory is null && MaxPressure is null;
+    public bool IsEmpty => MaxProcs is null && MaxCpu is null && MaxLoad is null && MinMemory is null && MaxPressure is null && BreakAfter is null;
 }

@@ -44,13 +44,14 @@ public sealed partial class Scheduler
         }
         if (!limits.IsEmpty)
         {
-            int max = group.MaxProcs;
+            int max = group.MaxProcs, breakAfter = group.BreakAfter;
             var barriers = group.Barriers;
             if (limits.MaxProcs is { } m) group.MaxProcs = m;
+            if (limits.BreakAfter is { } b) group.BreakAfter = b;
             group.Barriers = group.Barriers.With(limits);
             _log.LogDebug("group {Group}: max {Max}, barriers {Barriers}", name, group.MaxProcs, group.Barriers);
             // Trees that give -m with every enqueue change nothing after the first.
-            if (max != group.MaxProcs || barriers != group.Barriers) GroupChanged?.Invoke(group);
+            if (max != group.MaxProcs || breakAfter != group.BreakAfter || barriers != group.Barriers) GroupChanged?.Invoke(group);
         }
         return group;
     }
@@ -136,13 +137,27 @@ public sealed partial class Scheduler
     private string? _lastLoadError;
     private bool _warnedNoPressure;
 
-    public void PauseGroup(Group group, bool paused)
+    /// <param name="reason">Why the group paused itself: its failure breaker's reason,
+    /// restored at a restart (null for the operator's pause).</param>
+    public void PauseGroup(Group group, bool paused, string? reason = null)
     {
         OwnedByLoop();
-        group.Paused = paused;
+        SetGroupPaused(group, paused, reason);
         _log.LogInformation("group {Group}: {State}", group.Label, paused ? "paused" : "resumed");
-        GroupChanged?.Invoke(group);
         StartQueued(group);
+    }
+
+    private void SetGroupPaused(Group group, bool paused, string? reason = null)
+    {
+        group.Paused = paused;
+        if (paused && reason is not null) group.PausedReason = reason;
+        if (!paused)
+        {
+            // The operator has looked: the breaker counts afresh.
+            group.ConsecutiveFailures = 0;
+            group.PausedReason = null;
+        }
+        GroupChanged?.Invoke(group);
     }
 
     /// <summary>The name pause and resume take for the ungrouped jobs (ps shows it as
@@ -159,8 +174,28 @@ public sealed partial class Scheduler
         _allPaused = paused;
         _log.LogInformation("all groups: {State}", paused ? "paused" : "resumed");
         var groups = new[] { _defaultGroup }.Concat(_groups.Values).ToArray();
-        foreach (var group in groups) group.Paused = paused;
+        foreach (var group in groups) SetGroupPaused(group, paused);
         foreach (var group in UrgentFirst(groups)) StartQueued(group);
+    }
+
+    /// <summary>The failure breaker (-B): a success resets the count; N failed runs in a
+    /// row (exit status, signal, timeout) pause the group, so a broken script is not fed
+    /// job after job. Kills by the operator, by killjobs or by a shutdown are no failures
+    /// of the script's.</summary>
+    private void CountForBreaker(Group group, Job job, JobStatus status)
+    {
+        if (group.BreakAfter <= 0) return;
+        if (status.Succeeded)
+        {
+            group.ConsecutiveFailures = 0;
+            return;
+        }
+        if (job.KillSource is KillSource.Operator or KillSource.Command or KillSource.Shutdown) return;
+        if (++group.ConsecutiveFailures < group.BreakAfter || group.Paused) return;
+        group.Paused = true;
+        group.PausedReason = $"{group.ConsecutiveFailures} consecutive failures, last: {job.Id} {(job.KillSource == KillSource.Timeout ? "timed out" : status.ToString())}";
+        GroupChanged?.Invoke(group);   // a restart keeps the group paused, and why
+        _log.LogError("group {Group}: paused: {Reason}; chaqumctl resume -g {Group} to go on", group.Label, group.PausedReason, group.Label);
     }
 
     /// <summary>Marks a running job as stopped (SIGSTOP) or continued by the operator.</summary>

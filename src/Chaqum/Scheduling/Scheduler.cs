@@ -23,6 +23,7 @@ public sealed partial class Scheduler
     private readonly IJobLauncher _launcher;
     private readonly IJobNumbers _numbers;
     private readonly ILogger _log;
+    private readonly Repeats.IFileWatches? _watches;
 
     /// <summary>Active jobs, and finished ones whose result wait may still fetch.</summary>
     private readonly Dictionary<string, Job> _jobs = new();
@@ -35,8 +36,9 @@ public sealed partial class Scheduler
     private bool _idleRaised;
 
     public Scheduler(SchedulerSettings settings, IClock clock, ITimers timers, ILoadSource load,
-        IJobLauncher launcher, IJobNumbers numbers, ILogger log)
+        IJobLauncher launcher, IJobNumbers numbers, ILogger log, Repeats.IFileWatches? watches = null)
     {
+        _watches = watches;
         _settings = settings;
         _clock = clock;
         _timers = timers;
@@ -151,6 +153,7 @@ public sealed partial class Scheduler
         _active++;
         group.Members++;
         request.Parent?.AddChild(job);
+        if (request.Changes is { } batch && request.Repeat?.Watch is { } trigger) trigger.Batches[job] = batch;
         if (request.Options.Key is { } k) _keys[k] = job;
         _log.LogDebug("{Job}: enqueued{Group}{Held}{Urgent}", id, group.IsDefault ? "" : " in group " + group.Name,
             job.Held ? ", held" : "", job.Urgent ? ", urgent" : "");
@@ -274,6 +277,7 @@ public sealed partial class Scheduler
             : Outcome.Failed;
         job.LastRuntime = runtime;
         AttemptEnded?.Invoke(job, status, outcome);
+        CountForBreaker(group, job, status);
 
         bool retryable = job.KillSource is KillSource.None or KillSource.Timeout;
         if (!status.Succeeded && _keeping && job.KillSource == KillSource.Shutdown && job.Options.Requeue && Keepable(job))
@@ -414,6 +418,7 @@ public sealed partial class Scheduler
         foreach (var child in job.Children.ToArray())
             if (child.ResultRetained) Drop(child);
 
+        if (job.Repeat?.Watch is { } watch) TriggerRunEnded(job.Repeat, watch, job);
         job.NotifyFinished();
         JobFinished?.Invoke(job);
         ScheduleIdleCheck();

@@ -9,7 +9,7 @@ public static class GroupsCommand
     public static Command Build(Context context)
     {
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var command = new Command("groups", "List groups: limits, running and queued jobs, what holds them back") { json };
+        var command = new Command("groups", "List groups: limits, running and queued jobs, what holds them back (a group its failures paused says why)") { json };
         command.SetAction(parsed =>
         {
             var groups = context.Call(ControlVerbs.Groups).Groups;
@@ -21,7 +21,7 @@ public static class GroupsCommand
                     g.MaxProcs == 0 ? "-" : Format.Text(g.MaxProcs),
                     Format.Text(g.Running),
                     Format.Text(g.Queued),
-                    g.Paused ? "yes" : "no",
+                    g.PausedReason is { } why ? $"yes: {why}" : g.Paused ? "yes" : "no",
                     Format.Text(g.Barriers),
                     Format.Text(g.HeldBy),
                 }));

@@ -169,6 +169,27 @@ public class DotnetClientTests
     }
 
     [Test]
+    public async Task File_triggers_and_the_breaker_send_their_options()
+    {
+        using var daemon = new FakeDaemon();
+        var c = daemon.Client;
+        var trigger = c.RepeatOnChangesAsync(["inbox", "b c"], "scan", ["x"], new RepeatOptions { Settle = TimeSpan.FromSeconds(0.25), Group = "g", BreakAfter = 3 });
+        await daemon.ExpectAsync("repeat -w inbox -w 'b c' --settle 0.25 -g g -B 3 -- scan x", "S repeat:1\n");
+        Assert.That((await trigger.WaitAsync(Bound)).Id, Is.EqualTo("repeat:1"));
+
+        var tree = c.RepeatOnChangesAsync(["/srv/data"], "scan", recursive: true);
+        await daemon.ExpectAsync("repeat -W /srv/data -- scan", "S repeat:2\n");
+        await tree.WaitAsync(Bound);
+
+        var group = c.ConfigureGroupAsync("g", new GroupLimits { BreakAfter = 0 });
+        await daemon.ExpectAsync("group -B 0 -- g", "S\n");
+        await group.WaitAsync(Bound);
+
+        Assert.Throws<ArgumentException>(() => c.RepeatOnChangesAsync([], "scan"));
+        Assert.Throws<ArgumentException>(() => c.RepeatEveryAsync(TimeSpan.FromSeconds(1), "scan", null, new RepeatOptions { Settle = TimeSpan.FromSeconds(1) }));
+    }
+
+    [Test]
     public async Task Wait_reports_every_id_asked_in_order_with_its_status()
     {
         using var daemon = new FakeDaemon();

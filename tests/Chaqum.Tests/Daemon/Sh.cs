@@ -13,4 +13,14 @@ public static class Sh
         """;
 
     public static string Script(string body) => Prelude + body.Replace("\r\n", "\n") + "\n";
+
+    /// <summary>Runs a daemon whose init is <paramref name="body"/> (with the prelude) until
+    /// it exits, which must be with 0; returns what init printed (its replies).</summary>
+    public static List<string> InitOutput(TempTree tree, string body)
+    {
+        tree.Script("init", Script(body));
+        using var d = DaemonProcess.Start(tree);
+        Assert.That(d.WaitForExit(), Is.EqualTo(0), d.Log);
+        return d.Output("init");
+    }
 }

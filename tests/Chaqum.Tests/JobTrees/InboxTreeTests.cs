@@ -2,52 +2,52 @@ using System.Text.RegularExpressions;
 
 namespace Chaqum.Tests.JobTrees;
 
-/// <summary>jobtrees/inbox: a repeat scans an inbox and feeds a capped, barrier-gated
-/// convert group; the tree ends by itself once the inbox stays empty.</summary>
-[TestFixture, CancelAfter(120_000)]
+/// <summary>jobtrees/inbox: a file trigger hands the scanner the files that arrive; it
+/// feeds a capped, barrier-gated convert group. The tree runs until stopped.</summary>
+[TestFixture, CancelAfter(180_000)]
 public class InboxTreeTests
 {
     [Test]
-    public void Every_file_is_converted_once_and_the_tree_ends_when_the_inbox_stays_empty()
+    public void Files_there_at_start_and_arriving_later_are_each_converted_once()
     {
         using var scratch = new TempTree();
         var dir = Path.Combine(scratch.Root, "work");
         var inbox = Path.Combine(dir, "inbox");
+        var outbox = Path.Combine(dir, "outbox");
         Directory.CreateDirectory(inbox);
-        var names = new[] { "a.txt", "b.txt", "c.txt", "with space.txt", "it's.txt" };
-        foreach (var name in names) File.WriteAllText(Path.Combine(inbox, name), $"hello from {name}\n");
+        var early = new[] { "a.txt", "b.txt", "with space.txt", "it's.txt" };
+        foreach (var name in early) File.WriteAllText(Path.Combine(inbox, name), $"hello from {name}\n");
         File.WriteAllText(Path.Combine(inbox, "empty.txt"), "");
 
-        // Scans every 0.2 s (many while conversions are queued: keys must keep them
-        // single), no CPU barrier (a busy test machine must not stall it), the memory
-        // barrier stays.
-        using var d = ExampleTrees.Run("inbox", scratch, "-i", "0.2", "-n", "3", "-c", "0", dir);
-        Assert.That(d.WaitForExit(TimeSpan.FromSeconds(90)), Is.EqualTo(0), d.Log);
+        // No CPU barrier (a busy test machine must not stall it); the memory barrier stays.
+        using var d = ExampleTrees.Run("inbox", scratch, "-s", "0.1", "-c", "0", dir);
+        foreach (var name in early)
+            Poll.Until(() => File.Exists(Path.Combine(outbox, name)), $"{name} to be converted. Log:\n{d.Log}");
+        d.WaitForLine(@"watching .*/inbox; stop with Ctrl-C");
 
-        foreach (var name in names)
-            Assert.That(File.ReadAllText(Path.Combine(dir, "outbox", name)), Is.EqualTo($"HELLO FROM {name.ToUpperInvariant()}\n"));
-        Assert.That(Directory.GetFiles(inbox), Is.Empty, "the inbox is emptied");
-        Assert.That(File.Exists(Path.Combine(dir, "failed", "empty.txt")), Is.True, "a file that cannot be converted ends in failed/");
+        // Written in place (the trigger fires once it is closed), moved in, and a name
+        // with a newline, which only a NUL-separated list carries intact.
+        var late = new[] { "written.txt", "moved.txt", "new\nline.txt" };
+        File.WriteAllText(Path.Combine(inbox, late[0]), $"hello from {late[0]}\n");
+        File.WriteAllText(Path.Combine(dir, "moved.tmp"), $"hello from {late[1]}\n");
+        File.Move(Path.Combine(dir, "moved.tmp"), Path.Combine(inbox, late[1]));
+        File.WriteAllText(Path.Combine(inbox, late[2]), $"hello from {late[2]}\n");
+        foreach (var name in late)
+            Poll.Until(() => File.Exists(Path.Combine(outbox, name)), $"{name} to be converted. Log:\n{d.Log}");
+        Poll.Until(() => File.Exists(Path.Combine(dir, "failed", "empty.txt")), "the empty file to end in failed/");
+        Poll.Until(() => Directory.GetFiles(inbox).Length == 0, "the inbox to be emptied");
 
+        d.Signal(15);
+        Assert.That(d.WaitForExit(), Is.EqualTo(0), d.Log);
+        foreach (var name in early.Concat(late))
+            Assert.That(File.ReadAllText(Path.Combine(outbox, name)), Is.EqualTo($"HELLO FROM {name.ToUpperInvariant()}\n"));
         var converted = d.Output(@"convert/\d+", "err").Where(l => l.Contains(" converted (")).ToList();
-        foreach (var name in names)
+        foreach (var name in early.Concat(late).Where(n => !n.Contains('\n')))
             Assert.That(converted.Count(l => l.StartsWith(name + " converted")), Is.EqualTo(1), $"{name} converted once. Log:\n{d.Log}");
         var slots = converted.Select(l => Regex.Match(l, @"slot (\d+)").Groups[1].Value).Distinct();
         Assert.That(slots, Is.SubsetOf(new[] { "0", "1" }), "at most two conversions at once");
-
         Assert.That(d.Output(@"convert/\d+", "err"), Has.Some.Contains("empty.txt: empty, moved to failed/ after 3 attempts"));
-        Assert.That(d.Output(@"scan/\d+", "err"), Has.Some.Match(@"^inbox empty for 3 scans: scanner stopped$"));
-    }
-
-    [Test]
-    public void An_empty_inbox_stops_after_the_idle_scans()
-    {
-        using var scratch = new TempTree();
-        var dir = Path.Combine(scratch.Root, "work");
-        Directory.CreateDirectory(Path.Combine(dir, "inbox"));
-        using var d = ExampleTrees.Run("inbox", scratch, "-i", "0.1", "-n", "2", dir);
-        Assert.That(d.WaitForExit(), Is.EqualTo(0), d.Log);
-        Assert.That(d.Output(@"scan/\d+", "err"), Is.EqualTo(new[] { "inbox empty for 2 scans: scanner stopped" }));
-        Assert.That(d.HasLine(@"convert/\d+"), Is.False, "nothing to convert");
+        Assert.That(d.Log, Does.Match(@"repeat:1: \d+ changed paths"), "the scans after the start came from the trigger");
+        Assert.That(d.HasLine(@"repeat:1: .*every"), Is.False, "no polling repeat");
     }
 }

@@ -138,9 +138,11 @@ public sealed class Harness
     public readonly Job Init;
     public int IdleRaised;
 
+    public readonly FakeWatches Watches = new();
+
     public Harness(SchedulerSettings? settings = null)
     {
-        Scheduler = new Scheduler(settings ?? new SchedulerSettings { Grace = TimeSpan.FromSeconds(10) }, Time, Time, Load, Launcher, new Counter(), NullLogger.Instance);
+        Scheduler = new Scheduler(settings ?? new SchedulerSettings { Grace = TimeSpan.FromSeconds(10) }, Time, Time, Load, Launcher, new Counter(), NullLogger.Instance, Watches);
         Scheduler.Idle += () => IdleRaised++;
         Init = Scheduler.EnqueueEntry(Script("init"), Array.Empty<string>());
     }
@@ -165,4 +167,40 @@ public sealed class Harness
     public void Die(Job job, int signal) => Scheduler.OnExited(job, JobStatus.Killed(signal), default);
 
     public List<Job> Started => Launcher.Launched.Select(l => l.Job).ToList();
+}
+
+/// <summary>File watches the test drives: it says which path changed; batches are kept in
+/// memory instead of files.</summary>
+public sealed class FakeWatches : Chaqum.Scheduling.Repeats.IFileWatches
+{
+    public readonly Dictionary<string, Chaqum.Scheduling.Repeats.IFileWatchListener> Listeners = new();
+    public readonly Dictionary<string, IReadOnlyList<string>> Written = new();
+    public readonly List<string> Discarded = new();
+    public string? Refuse;
+    private int _n;
+
+    public Chaqum.Scheduling.Repeats.IFileWatch Watch(string repeatId, IReadOnlyList<Chaqum.Scheduling.Repeats.WatchedPath> paths,
+        Chaqum.Scheduling.Repeats.IFileWatchListener listener)
+    {
+        if (Refuse is not null) throw new SchedulingException(Refuse);
+        Listeners[repeatId] = listener;
+        return new Handle(this, repeatId);
+    }
+
+    private sealed class Handle(FakeWatches owner, string id) : Chaqum.Scheduling.Repeats.IFileWatch
+    {
+        public void Close() => owner.Listeners.Remove(id);
+    }
+
+    public Chaqum.Scheduling.Repeats.ChangeBatch Write(string jobName, IReadOnlyList<string> paths, bool incomplete)
+    {
+        var file = $"/changes/{++_n}";
+        Written[file] = paths.ToList();
+        return new Chaqum.Scheduling.Repeats.ChangeBatch(file, paths.Count, incomplete);
+    }
+
+    public void Discard(Chaqum.Scheduling.Repeats.ChangeBatch batch) => Discarded.Add(batch.File);
+
+    /// <summary>The paths the job was given.</summary>
+    public IReadOnlyList<string> PathsOf(Job job) => Written[job.Repeat!.Watch!.BatchOf(job)!.File];
 }

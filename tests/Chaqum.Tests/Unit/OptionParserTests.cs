@@ -53,4 +53,28 @@ public class OptionParserTests
         Assert.That(OptionParser.Parse(words, 0, spec, out var error), Is.Null);
         Assert.That(error, Is.EqualTo(message));
     }
+
+    [Test]
+    public void Long_options_take_a_value_separately_or_after_an_equals_sign()
+    {
+        var o = OptionParser.Parse(new[] { "-w", "in", "--settle", "2", "-o", "--", "scan" }, 0, "w:o", out var error, ["settle:"]);
+        Assert.That(error, Is.Null);
+        Assert.That(o!.GetLong("settle"), Is.EqualTo("2"));
+        Assert.That(o.Get('w'), Is.EqualTo("in"));
+        Assert.That(o.Has('o'), Is.True);
+        Assert.That(o.Operands, Is.EqualTo(new[] { "scan" }));
+        Assert.That(OptionParser.Parse(new[] { "--settle=0.5", "x" }, 0, "", out _, ["settle:"])!.GetLong("settle"), Is.EqualTo("0.5"));
+    }
+
+    [Test]
+    public void Unknown_or_incomplete_long_options_are_refused()
+    {
+        Assert.That(OptionParser.Parse(new[] { "--settle", "1" }, 0, "w:", out var error), Is.Null);
+        Assert.That(error, Is.EqualTo("unknown option --settle"));
+        Assert.That(OptionParser.Parse(new[] { "--settle" }, 0, "", out error, ["settle:"]), Is.Null);
+        Assert.That(error, Is.EqualTo("option --settle needs a value"));
+        Assert.That(OptionParser.Parse(new[] { "--all=1" }, 0, "", out error, ["all"]), Is.Null);
+        Assert.That(error, Is.EqualTo("option --all takes no value"));
+        Assert.That(OptionParser.Parse(new[] { "--", "--settle" }, 0, "", out error, ["settle:"])!.Operands, Is.EqualTo(new[] { "--settle" }));
+    }
 }

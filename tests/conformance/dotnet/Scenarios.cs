@@ -21,6 +21,8 @@ public sealed class Scenarios(ChaqumJob chaqum)
         "options" => Options,
         "delays" => Delays,
         "repeat" => Repeat,
+        "triggers" => Triggers,
+        "triggers-child" => TriggersChild,
         "outside" => Outside,
         "dotnet-concurrency" => Concurrency,
         _ => null,
@@ -250,6 +252,45 @@ public sealed class Scenarios(ChaqumJob chaqum)
         await PrintError(() => chaqum.RepeatCronAsync("*/1 * * * * *", "counter", ["zoned.txt"], new RepeatOptions { Zone = "Mars/Olympus_Mons" }));
         Print("unrepeated");
         return 0;
+    }
+
+    private async Task<int> Triggers()
+    {
+        Directory.CreateDirectory("watched");
+        var trigger = await chaqum.RepeatOnChangesAsync(["watched"], "init", ["triggers-child"], new RepeatOptions { Settle = TimeSpan.FromSeconds(0.1) });
+        File.WriteAllText("watched/a.txt", "a\n");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(600);
+        while (!(File.Exists("triggered.id") && new FileInfo("triggered.id").Length > 0))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the trigger did not fire");
+            await Task.Delay(50);
+        }
+        await chaqum.GetJob(File.ReadAllText("triggered.id").Trim()).WaitAsync();
+        await trigger.UnrepeatAsync();
+        Print("trigger fired");
+
+        await chaqum.ConfigureGroupAsync("brk", new GroupLimits { BreakAfter = 2 });
+        var failing = new List<JobHandle>();
+        for (int i = 0; i < 2; i++) failing.Add(await chaqum.EnqueueAsync("exiter", ["1"], new EnqueueOptions { Group = "brk" }));
+        await chaqum.WaitAllAsync(failing);
+        var held = await chaqum.EnqueueAsync("exiter", ["0"], new EnqueueOptions { Group = "brk" });
+        Print($"breaker {await held.WaitAsync(TimeSpan.FromSeconds(0.2))}");
+        Print($"killed {await held.KillAsync()}");
+
+        await PrintError(() => chaqum.RepeatOnChangesAsync(["watched"], "counter", ["x.txt"], new RepeatOptions { Settle = TimeSpan.FromSeconds(-1) }));
+        await PrintError(() => chaqum.ConfigureGroupAsync("brk", new GroupLimits { BreakAfter = -1 }));
+        return 0;
+    }
+
+    private Task<int> TriggersChild()
+    {
+        var tree = chaqum.Identity.Tree + "/";
+        var paths = ChaqumJob.ChangedPaths() ?? [];
+        foreach (var path in paths) Print($"child changed {(path.StartsWith(tree, StringComparison.Ordinal) ? path[tree.Length..] : path)}");
+        Print($"child count {paths.Count}");
+        File.WriteAllText("triggered.id.tmp", chaqum.Identity.Id + "\n");
+        File.Move("triggered.id.tmp", "triggered.id");
+        return Task.FromResult(0);
     }
 
     private static async Task UntilLines(string file, int count)

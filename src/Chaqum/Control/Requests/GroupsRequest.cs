@@ -27,6 +27,9 @@ public sealed class GroupsRequest(ControlServices services) : IControlRequest
                 MinMemory = g.Barriers.MinMemory,
                 MaxPressure = g.Barriers.MaxPressure,
                 HeldBy = g.QueuedCount > 0 ? g.HoldReason : null,
+                BreakAfter = g.BreakAfter,
+                ConsecutiveFailures = g.ConsecutiveFailures,
+                PausedReason = g.PausedReason,
             }).ToList();
     }
 }

@@ -3,7 +3,7 @@ using Chaqum.Scheduling;
 
 namespace Chaqum.Control.Requests;
 
-/// <summary>repeats → each repeat's schedule, next firing and last run.</summary>
+/// <summary>repeats → each repeat's schedule (or watched directories), state, next firing and last run.</summary>
 public sealed class RepeatsRequest(ControlServices services) : IControlRequest
 {
     public string Name => ControlVerbs.Repeats.Name;
@@ -28,5 +28,9 @@ public sealed class RepeatsRequest(ControlServices services) : IControlRequest
             LastStatus = r.LastJob is { } j && j.State.IsFinished() ? j.Status.Wire : null,
             Fired = r.Fired,
             Skipped = r.Skipped,
+            Disabled = r.Disabled,
+            Watch = r.Watch?.Paths.Select(p => p.ToString()).ToList(),
+            SettleSeconds = r.Watch?.Settle.TotalSeconds,
+            PendingChanges = r.Watch?.PendingCount,
         }).ToList();
 }

@@ -1,10 +1,10 @@
 namespace Chaqum.Protocol.Commands;
 
-/// <summary>group [-m MAXPROC] [-c MAXCPU] [-l MAXLOAD] [-M MINMEM] [-P MAXPRESSURE] -- GROUP → S</summary>
+/// <summary>group [-m MAXPROC] [-c MAXCPU] [-l MAXLOAD] [-M MINMEM] [-P MAXPRESSURE] [-B FAILURES] -- GROUP → S</summary>
 public sealed class GroupCommand(CommandServices services) : ICommand
 {
     public string Verb => "group";
-    public string OptionSpec => "m:c:l:M:P:";
+    public string OptionSpec => "m:c:l:M:P:B:";
 
     public void Run(CommandCall call)
     {

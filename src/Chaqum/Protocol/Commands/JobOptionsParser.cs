@@ -6,7 +6,7 @@ namespace Chaqum.Protocol.Commands;
 public static class JobOptionsParser
 {
     /// <summary>The options of enqueue, from a job (fds 3/4) or an operator (control socket).</summary>
-    public const string EnqueueSpec = "Fg:m:c:l:M:P:t:p:k:a:r:d:A:HUR";
+    public const string EnqueueSpec = "Fg:m:c:l:M:P:B:t:p:k:a:r:d:A:HUR";
 
     /// <summary>The enqueue request the options ask for: group, limits, job options,
     /// priority, dependencies, and when (-d / -A), held (-H), urgent (-U).</summary>
@@ -40,7 +40,7 @@ public static class JobOptionsParser
         return null;
     }
 
-    /// <summary>Group limits from -m -c -l -M -P (values already classified for -c).</summary>
+    /// <summary>Group limits from -m -c -l -M -P -B (values already classified for -c).</summary>
     public static GroupLimits Limits(ParsedOptions o, IEnumerable<string>? cpuValues = null)
     {
         double? cpu = null;
@@ -52,6 +52,7 @@ public static class JobOptionsParser
             MaxLoad = o.Get('l') is { } l ? Values.NonNegative(l, "-l (max load)") : null,
             MinMemory = o.Get('M') is { } mem ? Values.Size(mem, "-M (min memory)") : null,
             MaxPressure = o.Get('P') is { } p ? Pressure(p) : null,
+            BreakAfter = o.Get('B') is { } b ? Values.NonNegativeInt(b, "-B (failures before the group pauses)") : null,
         };
     }
 

@@ -2,8 +2,9 @@ using Chaqum.EventLoop;
 
 namespace Chaqum.Scheduling.Repeats;
 
-/// <summary>A registered repeat: enqueues its script every interval or on a cron schedule.
-/// Its firings are ordinary jobs of its group (no CHAQUM_PARENT).</summary>
+/// <summary>A registered repeat: enqueues its script every interval, on a cron schedule,
+/// or when files change under watched directories (<see cref="Watch"/>). Its firings are
+/// ordinary jobs of its group (no CHAQUM_PARENT).</summary>
 public sealed class Repeat
 {
     public required string Id { get; init; }
@@ -18,8 +19,14 @@ public sealed class Repeat
     public bool AllowOverlap { get; init; }
     public TimeSpan? Every { get; init; }
     public CronTrigger? Cron { get; init; }
+    /// <summary>A file trigger (repeat -w): fires on changes instead of on a clock.</summary>
+    public FileTrigger? Watch { get; init; }
     /// <summary>The schedule as given, for operators.</summary>
     public required string Schedule { get; init; }
+
+    /// <summary>Disabled by the operator: the schedule (or the watch) is kept, firings are
+    /// skipped until enabled again.</summary>
+    public bool Disabled { get; internal set; }
 
     internal ITimerHandle? Timer { get; set; }
     internal TimeSpan NextMono { get; set; }
@@ -28,4 +35,8 @@ public sealed class Repeat
     public Job? LastJob { get; internal set; }
     public long Fired { get; internal set; }
     public long Skipped { get; internal set; }
+
+    /// <summary>The last firing is queued or running, and the repeat does not allow
+    /// overlapping firings: a new one must wait (watch) or be skipped (clock).</summary>
+    public bool Busy => !AllowOverlap && LastJob is { } last && last.State.IsActive();
 }
