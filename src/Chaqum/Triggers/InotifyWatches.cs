@@ -261,6 +261,7 @@ public sealed class InotifyWatches : IFileWatches, IReadyHandler, IDisposable
 
     public void Dispose()
     {
+        _files.Dispose();
         if (_fd < 0) return;
         _loop.Remove(_fd, _token);
         Mono.Unix.Native.Syscall.close(_fd);
