@@ -195,6 +195,34 @@ public class FileTriggerTests
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
     }
 
+    /// <summary>A name that is not UTF-8 cannot be listed as it is (it would come out with
+    /// U+FFFD for its bytes, a path that does not exist): the firing says its list is
+    /// incomplete instead, and the job rescans.</summary>
+    [Test]
+    public void A_name_that_is_not_utf8_marks_the_list_incomplete_instead_of_listing_a_wrong_path()
+    {
+        using var tree = new TempTree();
+        Directory.CreateDirectory(tree.PathOf("inbox"));
+        using var d = Watching(tree, "-w inbox --settle 0.1");
+        var write = new System.Diagnostics.ProcessStartInfo("sh", new[] { "-c", "printf x > \"inbox/$(printf 'bad\\377name')\"; printf y > inbox/good" })
+        {
+            WorkingDirectory = tree.Root,
+        };
+        using (var sh = System.Diagnostics.Process.Start(write)!)
+        {
+            sh.WaitForExit();
+            Assert.That(sh.ExitCode, Is.EqualTo(0));
+        }
+        var good = Path.Combine(tree.PathOf("inbox"), "good");
+        Poll.Until(() => Reported(tree).Contains(good) && tree.Exists("counts") && tree.Read("counts").Contains(" 1\n"),
+            () => "a firing with good listed and one marked incomplete; counts: " + (tree.Exists("counts") ? tree.Read("counts") : "none"));
+        Assert.That(Reported(tree), Is.EqualTo(new[] { good }), "the bad name is not listed, mangled or otherwise");
+        Assert.That(d.Log, Does.Contain("a file whose name is not UTF-8 changed in " + tree.PathOf("inbox")));
+        File.WriteAllText(tree.PathOf("stop"), "");
+        Assert.That(Ctl.Run(tree, "unrepeat", "repeat:1").Exit, Is.EqualTo(0));
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+    }
+
     /// <summary>Without a state directory the lists live in a temporary directory that no
     /// other user could have made first (a random name, mode 0700), removed at exit.</summary>
     [Test]
