@@ -150,8 +150,9 @@ public sealed class Daemon : IDisposable
             Scheduler.JobStarted += _journal.Started;
             Scheduler.JobFinished += _journal.Finished;
         }
+        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log);
         PostOffice = new PostOffice(_log);
-        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
+        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log) { Plans = Plans };
         _dispatcher = new Dispatcher(new ICommand[]
         {
             new EnqueueCommand(services),
@@ -164,6 +165,8 @@ public sealed class Daemon : IDisposable
             new SendMsgCommand(services),
             new WaitRecvCommand(services),
             new RecvMsgCommand(services),
+            new PlanCommand(services),
+            new WaitPlanCommand(services),
         }, _log);
         Scheduler.JobFinished += PostOffice.JobEnded;
         Scheduler.Idle += OnIdle;
@@ -230,6 +233,7 @@ public sealed class Daemon : IDisposable
 
     public Scheduler Scheduler { get; }
     public PostOffice PostOffice { get; }
+    public Plans.PlanBook Plans { get; }
     public string? StateDir { get; }
     public int ExitCode { get; private set; }
     public Task Completion => _completion.Task;
