@@ -178,6 +178,7 @@ public sealed class Daemon : IDisposable
             StateDir = stateDir ?? "",
             SocketPath = SocketPath,
             StartedAt = DateTimeOffset.Now,
+            Plans = Plans,
         };
         var requests = new ControlRequests(_loop, new IControlRequest[]
         {
@@ -201,6 +202,10 @@ public sealed class Daemon : IDisposable
             new SnapshotRequest(control),
             HoldRequest.Hold(control),
             HoldRequest.Release(control),
+            new PlanSubmitRequest(control),
+            new PlanShowRequest(control),
+            new PlanCancelRequest(control),
+            new PlansRequest(control),
         }, _log);
         _control = new ControlServer(SocketPath, requests, _log);
         if (stateDir is not null) WritePointer(stateDir, SocketPath);
