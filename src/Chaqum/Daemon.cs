@@ -151,6 +151,14 @@ public sealed class Daemon : IDisposable
             Scheduler.JobFinished += _journal.Finished;
         }
         Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log);
+        if (_journal is not null)
+        {
+            var plans = Plans;
+            _journal.LivePlans = () => plans.Plans.Where(p => !p.Ended);
+            Plans.Submitted += _journal.PlanSubmitted;
+            Plans.Ended += _journal.PlanEnded;
+        }
+        if (_historyWriter is { } historyWriter) Plans.Ended += plan => historyWriter.PlanEnded(PlanHistory.Record(plan));
         PostOffice = new PostOffice(_log);
         var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log) { Plans = Plans };
         _dispatcher = new Dispatcher(new ICommand[]
