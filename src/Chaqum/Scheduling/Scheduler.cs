@@ -309,8 +309,16 @@ public sealed partial class Scheduler
         job.Slot = -1;
         job.Timer?.Cancel();
         job.Timer = null;
+        bool escalating = job.EscalationTimer is not null;
         job.EscalationTimer?.Cancel();
         job.EscalationTimer = null;
+        if (job.KillSource != KillSource.None)
+        {
+            // Killed, but what it started may live on (a child that ignores SIGTERM): the
+            // rest of the kill goes to that, SIGKILL after the grace period as for the job.
+            if (escalating) _timers.After(_settings.Grace, () => _launcher.SignalRemnants(job, Signals.SIGKILL));
+            else _launcher.SignalRemnants(job, Signals.SIGKILL);
+        }
         job.Usage = usage;
         job.Status = status;
         job.Pid = 0;
