@@ -17,7 +17,9 @@ namespace Chaqum.Plans;
 public sealed class PlanBook
 {
     public const int KeptEnded = 100;
-    public const int KeptEndedSteps = 200_000;
+    /// <summary>One plan of the largest size: an ended step holds its job (a few hundred
+    /// bytes), and a daemon that ran a big plan should not keep it for long.</summary>
+    public const int KeptEndedSteps = PlanParser.MaxSteps;
 
     private readonly Scheduler _scheduler;
     private readonly IJobNumbers _numbers;
@@ -53,6 +55,7 @@ public sealed class PlanBook
     /// <exception cref="SchedulingException">The daemon is stopping.</exception>
     public Plan Submit(ReadOnlyMemory<byte> document, string? submitter)
     {
+        _scheduler.OwnedByLoop();
         if (_scheduler.Stopping) throw new SchedulingException("the daemon is shutting down");
         var (root, count) = PlanParser.Parse(document, _tree);
         var steps = new List<StepNode>(count);
@@ -101,6 +104,7 @@ public sealed class PlanBook
     /// does. The plan ends cancelled once the last step has ended.</summary>
     public void Cancel(Plan plan, string why)
     {
+        _scheduler.OwnedByLoop();
         if (plan.Ended) return;
         plan.CancelReason ??= why;
         _log.LogInformation("{Plan}: cancelling ({Why})", plan.Id, why);

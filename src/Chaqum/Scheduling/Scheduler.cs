@@ -599,7 +599,7 @@ public sealed partial class Scheduler
     /// and counters silently, so every entry point that changes state checks here (one
     /// comparison of thread ids) and refuses loudly instead.
     /// </summary>
-    private void OwnedByLoop()
+    internal void OwnedByLoop()
     {
         if (!_timers.OnLoopThread)
             throw new InvalidOperationException($"scheduler state changed on thread {Environment.CurrentManagedThreadId}, not the event loop's");
