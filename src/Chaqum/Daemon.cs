@@ -150,7 +150,7 @@ public sealed class Daemon : IDisposable
             Scheduler.JobStarted += _journal.Started;
             Scheduler.JobFinished += _journal.Finished;
         }
-        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log);
+        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log, _runner.Signal);
         if (_journal is not null)
         {
             var plans = Plans;

@@ -30,8 +30,13 @@ public sealed class PlanBook
     private readonly Queue<Plan> _ended = new();
     private int _endedSteps;
 
-    public PlanBook(Scheduler scheduler, IJobNumbers numbers, JobTree tree, IClock clock, ILogger log)
+    private readonly Action<Job, int>? _signal;
+
+    /// <param name="signal">Signals a job's processes (the runner's): a paused step is
+    /// continued before it is killed, as kill does, or it would hold the SIGTERM pending.</param>
+    public PlanBook(Scheduler scheduler, IJobNumbers numbers, JobTree tree, IClock clock, ILogger log, Action<Job, int>? signal = null)
     {
+        _signal = signal;
         _scheduler = scheduler;
         _numbers = numbers;
         _tree = tree;
@@ -113,7 +118,11 @@ public sealed class PlanBook
         var steps = plan.Steps.Where(s => s.Job is not null).Select(s => s.Job!).Distinct()
             .OrderBy(j => j.State is JobState.Running or JobState.Starting).ToList();
         foreach (var job in steps)
-            if (job.State.IsActive()) _scheduler.Kill(job, Signals.SIGTERM, KillSource.Operator);
+        {
+            if (!job.State.IsActive()) continue;
+            if (job.State == JobState.Running && job.Paused) _signal?.Invoke(job, Signals.SIGCONT);
+            _scheduler.Kill(job, Signals.SIGTERM, KillSource.Operator);
+        }
     }
 
     private void StepEnded(Plan plan, StepNode step, Job? job)
