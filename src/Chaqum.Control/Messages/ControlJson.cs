@@ -50,6 +50,14 @@ namespace Chaqum.Control.Messages;
 [JsonSerializable(typeof(RepeatInfo))]
 [JsonSerializable(typeof(RepeatsResult))]
 [JsonSerializable(typeof(Snapshot))]
+[JsonSerializable(typeof(PlanSubmitArgs))]
+[JsonSerializable(typeof(PlanArgs))]
+[JsonSerializable(typeof(PlanSubmitResult))]
+[JsonSerializable(typeof(PlanSummary))]
+[JsonSerializable(typeof(PlanView))]
+[JsonSerializable(typeof(PlanNodeView))]
+[JsonSerializable(typeof(PlanStepEvent))]
+[JsonSerializable(typeof(PlansResult))]
 public sealed partial class ControlJson : JsonSerializerContext
 {
     /// <summary>The same types, written indented for people (chaqumctl --json).</summary>

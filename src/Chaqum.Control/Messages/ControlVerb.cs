@@ -45,4 +45,10 @@ public static class ControlVerbs
     public static readonly ControlVerb<NoArgs, Snapshot> Snapshot = new("snapshot", j => j.NoArgs, j => j.Snapshot);
     public static readonly ControlVerb<HoldArgs, HoldResult> Hold = new("hold", j => j.HoldArgs, j => j.HoldResult);
     public static readonly ControlVerb<HoldArgs, HoldResult> Release = new("release", j => j.HoldArgs, j => j.HoldResult);
+    public static readonly ControlVerb<PlanSubmitArgs, PlanSubmitResult> PlanSubmit = new("plan_submit", j => j.PlanSubmitArgs, j => j.PlanSubmitResult);
+    /// <summary>plan_submit with follow: step events, then the plan as plan_show gives it.</summary>
+    public static readonly ControlVerb<PlanSubmitArgs, PlanView> PlanRun = new("plan_submit", j => j.PlanSubmitArgs, j => j.PlanView);
+    public static readonly ControlVerb<PlanArgs, PlanView> PlanShow = new("plan_show", j => j.PlanArgs, j => j.PlanView);
+    public static readonly ControlVerb<PlanArgs, PlanSummary> PlanCancel = new("plan_cancel", j => j.PlanArgs, j => j.PlanSummary);
+    public static readonly ControlVerb<NoArgs, PlansResult> Plans = new("plans", j => j.NoArgs, j => j.PlansResult);
 }

@@ -29,6 +29,8 @@ public sealed record ControlServices(
     public required string StateDir { get; init; }
     public required string SocketPath { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>The daemon's plans.</summary>
+    public Plans.PlanBook? Plans { get; init; }
 
     /// <summary>One job's view, on the loop.</summary>
     public Messages.JobInfo View(Job job) => JobView.Of(job, Clock, History?.UsualFor(job.Script.Relative));
