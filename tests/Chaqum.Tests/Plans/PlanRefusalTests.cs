@@ -71,6 +71,7 @@ public class PlanRefusalTests
         Assert.That(ps.Select(j => j!["id"]!.GetValue<string>()), Is.EqualTo(new[] { "init" }));
         Assert.That(Ctl.Run(tree, "plan", "list", "--json").Json["plans"]!.AsArray(), Is.Empty);
         Assert.That(d.Log, Does.Not.Contain("internal error"));
+        d.WaitForLine(@"WRN control: plan refused: \$\.work\[1\]\.type: unknown type 'shell'");
         Stop(tree, d);
     }
 
