@@ -40,11 +40,8 @@ public static class ControlProtocol
 {
     public const int Version = 1;
 
-    /// <summary>The longest request line the daemon reads (the LF not counted). A plan of
-    /// 100 000 steps, the most a plan may have, is a few MiB of JSON inside a JSON string
-    /// (plan_submit): the limit is well above that, and a line is only buffered as far as
-    /// it goes.</summary>
-    public const int MaxRequestBytes = 32 * 1024 * 1024;
+    /// <summary>The longest request line the daemon reads (the LF not counted).</summary>
+    public const int MaxRequestBytes = 1024 * 1024;
 
     /// <summary>"2026-11-30T18:07:58.898+00:00": every time on the wire.</summary>
     public const string TimeFormat = "yyyy-MM-ddTHH:mm:ss.fffzzz";

@@ -49,19 +49,14 @@ public static class PlanViews
     {
         int at = nodes.Count;
         nodes.Add(null!);
-        PlanNodeView view;
+        var view = new PlanNodeView { Path = node.JsonPath, Depth = depth, Type = node.Type, Name = node.Name, Label = node.Label };
         if (node is StepNode step)
         {
             var job = step.Job;
             var started = job?.StartedAt;
             DateTimeOffset? ended = job is { State: JobState.Done } ? job.EndedAt : null;
-            view = new PlanNodeView
+            view = view with
             {
-                Path = node.JsonPath,
-                Depth = depth,
-                Type = node.Type,
-                Name = node.Name,
-                Label = node.Label,
                 Role = step.Role,
                 State = StepState(step),
                 Job = job?.Id,
@@ -87,13 +82,8 @@ public static class PlanViews
             DateTimeOffset? last = Ended(state)
                 ? children.Where(c => c.EndedAt is not null).Select(c => (DateTimeOffset?)Parse(c.EndedAt!)).DefaultIfEmpty(null).Max()
                 : null;
-            view = new PlanNodeView
+            view = view with
             {
-                Path = node.JsonPath,
-                Depth = depth,
-                Type = node.Type,
-                Name = node.Name,
-                Label = node.Label,
                 State = state,
                 StartedAt = ControlProtocol.Time(first),
                 EndedAt = ControlProtocol.Time(last),

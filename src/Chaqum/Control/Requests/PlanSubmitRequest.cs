@@ -2,6 +2,7 @@ using System.Text;
 using Chaqum.Control.Messages;
 using Chaqum.Plans;
 using Chaqum.Scheduling;
+using Microsoft.Extensions.Logging;
 
 namespace Chaqum.Control.Requests;
 
@@ -20,7 +21,12 @@ public sealed class PlanSubmitRequest(ControlServices services) : IControlReques
         var document = args.Document ?? throw new ControlException("plan_submit needs the plan document");
         Plan plan;
         try { plan = book.Submit(Encoding.UTF8.GetBytes(document), submitter: null); }
-        catch (PlanRefusedException e) { throw new ControlException($"plan refused: {e.Message}"); }
+        catch (PlanRefusedException e)
+        {
+            // As a job's refused command is: the operator's mistake is in the log too.
+            services.Log.LogWarning("control: plan refused: {Reason}", Logging.OneLineProperties.OneLine(e.Message));
+            throw new ControlException($"plan refused: {e.Message}");
+        }
         if (!args.Follow)
         {
             call.Reply(ControlVerbs.PlanSubmit, new PlanSubmitResult(plan.Id, plan.Steps.Count));
