@@ -127,7 +127,7 @@ public sealed class Daemon : IDisposable
         // below) is reached only once the loop runs and a job starts.
         _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
             _outputFiles is null ? output : new JobOutputs(output, _outputFiles),
-            connect: Connect, onExit: JobExited, _log, cgroups);
+            connect: Connect, onExit: JobExited, _log, cgroups, tree.Root);
         if (_last.Lost > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", _last.Lost.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         var changeFiles = new Triggers.ChangeFiles(stateDir, _log);
@@ -151,7 +151,7 @@ public sealed class Daemon : IDisposable
             Scheduler.JobFinished += _journal.Finished;
         }
         PostOffice = new PostOffice(_log);
-        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
+        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log) { Executors = _runner.Slurm };
         _dispatcher = new Dispatcher(new ICommand[]
         {
             new EnqueueCommand(services),

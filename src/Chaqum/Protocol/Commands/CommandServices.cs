@@ -6,4 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Chaqum.Protocol.Commands;
 
 /// <summary>What the commands work with.</summary>
-public sealed record CommandServices(Scheduler Scheduler, PostOffice PostOffice, JobTree Tree, ITimers Timers, ILogger Log);
+public sealed record CommandServices(Scheduler Scheduler, PostOffice PostOffice, JobTree Tree, ITimers Timers, ILogger Log)
+{
+    /// <summary>Asked before a group is moved to an executor other than local (group -x).</summary>
+    public IExecutorCheck? Executors { get; init; }
+}
