@@ -51,11 +51,22 @@ public sealed class HistoryStore : IDisposable
                 exit_code INTEGER, signal INTEGER, outcome TEXT NOT NULL,
                 cpu_user REAL, cpu_system REAL, max_rss INTEGER, pid INTEGER)
             """);
+        // Columns added since the first version: where a run ran (docs/cluster.md).
+        foreach (var column in new[] { "executor", "node", "external_id" })
+            if (!HasColumn("runs", column)) Execute($"ALTER TABLE runs ADD COLUMN {column} TEXT");
         Execute("CREATE INDEX IF NOT EXISTS runs_script ON runs(script, ended_at)");
         Execute("CREATE INDEX IF NOT EXISTS runs_ended ON runs(ended_at)");
         Execute("CREATE INDEX IF NOT EXISTS runs_id ON runs(id)");
         // Earlier versions kept the live jobs here too; the live journal is their one record now.
         Execute("DROP TABLE IF EXISTS live");
+    }
+
+    private bool HasColumn(string table, string column)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = $"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $c";
+        cmd.Parameters.AddWithValue("$c", column);
+        return cmd.ExecuteScalar() is not null;
     }
 
     private void Execute(string sql)
@@ -74,12 +85,12 @@ public sealed class HistoryStore : IDisposable
         insert.Transaction = tx;
         insert.CommandText = """
             INSERT INTO runs (id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
-                              exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid)
+                              exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, executor, node, external_id)
             VALUES ($id, $attempt, $script, $args, $grp, $parent, $enq, $start, $end, $runtime,
-                    $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid)
+                    $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid, $executor, $node, $xid)
             """;
         var p = Parameters(insert, "$id", "$attempt", "$script", "$args", "$grp", "$parent", "$enq", "$start", "$end",
-            "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid");
+            "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid", "$executor", "$node", "$xid");
         foreach (var r in runs)
         {
             SetHead(p, r);
@@ -92,6 +103,9 @@ public sealed class HistoryStore : IDisposable
             p[14].Value = r.CpuSystemSeconds;
             p[15].Value = r.MaxRssBytes;
             p[16].Value = r.Pid;
+            p[17].Value = (object?)r.Executor ?? DBNull.Value;
+            p[18].Value = (object?)r.Node ?? DBNull.Value;
+            p[19].Value = (object?)r.ExternalId ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
         tx.Commit();
@@ -156,7 +170,7 @@ public sealed class HistoryStore : IDisposable
         cmd.CommandText = $"""
             SELECT * FROM (
               SELECT id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
-                     exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, seq
+                     exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, seq, executor, node, external_id
               FROM runs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
               ORDER BY seq DESC LIMIT $limit) ORDER BY seq
             """;
@@ -167,6 +181,9 @@ public sealed class HistoryStore : IDisposable
         {
             list.Add(new RunRecord(Head(r, pid: 16))
             {
+                Executor = r.IsDBNull(18) ? null : r.GetString(18),
+                Node = r.IsDBNull(19) ? null : r.GetString(19),
+                ExternalId = r.IsDBNull(20) ? null : r.GetString(20),
                 EndedAt = r.IsDBNull(8) ? null : Time(r.GetDouble(8)),
                 RuntimeSeconds = r.IsDBNull(9) ? null : r.GetDouble(9),
                 ExitCode = r.IsDBNull(10) ? null : r.GetInt32(10),

@@ -148,6 +148,7 @@ public sealed class Daemon : IDisposable
             if (history is not null) history.Ran += _journal.Ran;
             Scheduler.JobEnqueued += _journal.Enqueued;
             Scheduler.JobStarted += _journal.Started;
+            _runner.Placed += _journal.Placed;
             Scheduler.JobFinished += _journal.Finished;
         }
         PostOffice = new PostOffice(_log);

@@ -48,6 +48,13 @@ public record JobInfo
     public bool Held { get; init; }
     /// <summary>-U: ahead of every job waiting in its group.</summary>
     public bool Urgent { get; init; }
+    /// <summary>Where its current (or last) attempt runs when not on the daemon's machine:
+    /// the executor ("slurm:main"); null for a local job. Pid is then the local srun's.</summary>
+    public string? Executor { get; init; }
+    /// <summary>The cluster node it runs on, once the cluster has placed it.</summary>
+    public string? Node { get; init; }
+    /// <summary>The cluster's id for it (the Slurm job id), once known.</summary>
+    public string? ExternalId { get; init; }
 }
 
 /// <summary>hold and release: the job, its state word, and whether it is held now.</summary>

@@ -49,6 +49,9 @@ public static class JobView
             DueAt = Time(job.DueAt),
             Held = job.Held,
             Urgent = job.Urgent,
+            Executor = job.Placement?.Executor,
+            Node = job.Placement?.Node,
+            ExternalId = job.Placement?.ExternalId,
         };
     }
 

@@ -33,6 +33,9 @@ public sealed class JobHistory
         EnqueuedAt = job.EnqueuedAt,
         StartedAt = ran ? job.StartedAt : null,
         Pid = ran ? pid : 0,
+        Executor = ran ? job.Placement?.Executor : null,
+        Node = ran ? job.Placement?.Node : null,
+        ExternalId = ran ? job.Placement?.ExternalId : null,
     };
 
     /// <summary>Every run record, right after it went to the writer.</summary>

@@ -112,6 +112,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             return LaunchResult.Failed($"{tasks} ({job.Script.Relative})", transient: true);
 
         if (!job.Group.Executor.IsLocal) return LaunchOnSlurm(job, env);
+        job.Placement = null;
         int pid = _spawner.Start(job.Script, job.Args, env, out var pipes, out int errno, out string? refused);
         if (pid == 0) return SpawnFailed(job, errno, refused);
 

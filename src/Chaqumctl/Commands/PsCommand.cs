@@ -28,8 +28,14 @@ public static class PsCommand
 
     public static void Print(IEnumerable<JobInfo> jobs)
     {
-        Format.Table(new[] { "ID", "STATE", "GROUP", "PID", "STARTED", "RUNTIME", "USUAL", "" },
-            jobs.Select(j => (IReadOnlyList<string>)new[]
+        var list = jobs as IReadOnlyList<JobInfo> ?? jobs.ToList();
+        // NODE only when some job runs on a cluster: a tree that never does keeps its table.
+        bool remote = list.Any(j => j.Executor is not null);
+        var header = new List<string> { "ID", "STATE", "GROUP", "PID", "STARTED", "RUNTIME", "USUAL", "" };
+        if (remote) header.Insert(4, "NODE");
+        Format.Table(header, list.Select(j =>
+        {
+            var row = new List<string>
             {
                 j.Id,
                 j.State,
@@ -39,8 +45,16 @@ public static class PsCommand
                 Format.Duration(j.RuntimeSeconds),
                 Format.Duration(j.UsualSeconds),
                 j.LongerThanUsual ? "LONGER" : j.Urgent && j.StartedAt is null ? "URGENT" : "",
-            }));
+            };
+            if (remote) row.Insert(4, Node(j));
+            return (IReadOnlyList<string>)row;
+        }));
     }
+
+    /// <summary>"n1/42": node and Slurm job id; "pending" before the cluster placed it;
+    /// "-" for a local job.</summary>
+    public static string Node(JobInfo j) =>
+        j.Executor is null ? "-" : (j.Node ?? "pending") + (j.ExternalId is { } id ? "/" + id : "");
 
     /// <summary>When it started; for a job waiting for its due time, "due" and that time.</summary>
     private static string Started(JobInfo j) =>

@@ -161,6 +161,27 @@ public sealed class SlurmExecutor : IExecutorCheck
         HelperProgram.Run(_loop, _spawner, _reaper, "scancel", args, (failure, _) => done(failure));
     }
 
+    /// <summary>Crash recovery runs before the event loop and the reaper exist: scancel
+    /// once, waited for here. Returns null when it succeeded, else what failed.</summary>
+    public static string? CancelNow(string tree, string? slurmJobId, string jobName)
+    {
+        if (HelperProgram.Find("scancel") is not { } scancel) return "scancel not found in PATH";
+        string[] args = slurmJobId is { Length: > 0 } id ? new[] { "--full", id } : new[] { "--me", $"--name={jobName}" };
+        using var spawner = new Spawner(tree, JobEnvironment.Base(tree));
+        (int read, int write) pipe = Pipes.Create();
+        int pid = spawner.StartProgram(scancel, args, Array.Empty<KeyValuePair<string, string>>(), -1, pipe.write, pipe.write, out int errno);
+        Syscall.close(pipe.write);
+        string output;
+        using (var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(pipe.read, ownsHandle: true), FileAccess.Read))
+        using (var reader = new StreamReader(stream))
+            output = pid == 0 ? "" : reader.ReadToEnd().Trim();
+        if (pid == 0) return $"scancel: {Native.Errno.Text(errno)}";
+        int status;
+        while (Syscall.waitpid(pid, out status, 0) < 0 && Stdlib.GetLastError() == Mono.Unix.Native.Errno.EINTR) { }
+        return Wait.Exited(status) && Wait.ExitCode(status) == 0 ? null
+            : $"scancel {string.Join(' ', args)} ended with {Reaper.Describe(status)}: {output}";
+    }
+
     /// <summary>How the job ended, from what the shim said and how srun ended: the
     /// shim's own report when there is one ("exit N", "signal N"); when the shim was
     /// killed before it could report (scancel --signal=KILL), srun's 128+N is signal N;
