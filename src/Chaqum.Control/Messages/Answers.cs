@@ -177,6 +177,10 @@ public sealed record GroupInfo
     public int ConsecutiveFailures { get; init; }
     /// <summary>Why the group paused itself ("3 consecutive failures, last: JOB exit 1").</summary>
     public string? PausedReason { get; init; }
+    /// <summary>Where its jobs run (group -x): null for this machine, else "slurm", "slurm:PARTITION".</summary>
+    public string? Executor { get; init; }
+    /// <summary>group -X: the executor's extra arguments (srun options).</summary>
+    public IReadOnlyList<string>? ExecutorArgs { get; init; }
 }
 
 public sealed record GroupsResult(IReadOnlyList<GroupInfo> Groups);
