@@ -49,17 +49,21 @@ public sealed class SlurmCluster
     public static Dictionary<string, string?> Environment => new() { ["SLURM_CONF"] = Conf };
 
     /// <summary>Slurm jobs of the tree still known to slurmctld (pending, running or completing).</summary>
-    public static List<string> JobsOf(TempTree tree)
+    public static List<string> JobsOf(TempTree tree) => JobsOf(tree.Root);
+
+    public static List<string> JobsOf(string root)
     {
         var (_, stdout, _) = Run("squeue", new[] { "--noheader", "--format=%i %j %T" }, Deadline.Seconds(30));
         return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(l => l.Contains($"chaqum:{tree.Root}:", StringComparison.Ordinal)).ToList();
+            .Where(l => l.Contains($"chaqum:{root}:", StringComparison.Ordinal)).ToList();
     }
 
     /// <summary>Cleanup: cancels whatever Slurm jobs of the tree are left (a failed test).</summary>
-    public static void CancelAll(TempTree tree)
+    public static void CancelAll(TempTree tree) => CancelAll(tree.Root);
+
+    public static void CancelAll(string root)
     {
-        foreach (var line in JobsOf(tree))
+        foreach (var line in JobsOf(root))
             Run("scancel", new[] { "--signal=KILL", "--full", line.Split(' ')[0] }, Deadline.Seconds(30));
     }
 

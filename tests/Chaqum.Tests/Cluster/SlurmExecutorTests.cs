@@ -83,6 +83,29 @@ public class SlurmExecutorTests
     }
 
     [Test]
+    public void A_Slurm_job_kills_its_descendants_here_and_on_the_cluster()
+    {
+        using var tree = new TempTree();
+        using var cleanup = new Cleanup(tree);
+        tree.Script("sleeper", "echo up > \"up-$1\"\nexec sleep 600\n");
+        tree.Script("boss", Sh.Script("""
+            cmd 'enqueue -- sleeper here'; l=$(word 2)
+            cmd 'enqueue -g convert -- sleeper there'; r=$(word 2)
+            while [ ! -e up-here ] || [ ! -e up-there ]; do sleep 0.05; done
+            cmd "killjobs -- $l $r"
+            """));
+        var init = Sh.InitOutput(tree, """
+            cmd 'group -x slurm convert'
+            cmd 'enqueue -g convert -- boss'; b=$(word 2)
+            cmd "wait -- $b"
+            """, SlurmCluster.Environment, out var log);
+        Assert.That(init, Has.Some.Match(@"^reply: S boss/\d+ 0$"), log);
+        var boss = Regex.Matches(log, @"boss/\d+\[out\] (reply: S sleeper/\d+ -15 sleeper/\d+ -15)");
+        Assert.That(boss, Has.Count.EqualTo(1), log);
+        AssertNothingLeft(tree);
+    }
+
+    [Test]
     public void A_Slurm_job_killed_by_a_signal_reports_minus_the_signal()
     {
         using var tree = new TempTree();
