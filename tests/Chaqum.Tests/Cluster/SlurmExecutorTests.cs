@@ -305,6 +305,11 @@ public class SlurmExecutorTests
             // The ps view says where it runs.
             var show = Ctl.Run(tree, "show", Regex.Match(placed, @"long/\d+").Value);
             Assert.That(show.Out, Does.Match($@"runs on\s+slurm:main, node n[12], Slurm job {slurmId}"), show.ToString());
+            var ps = Ctl.Run(tree, "ps");
+            Assert.That(ps.Lines[0], Does.Match(@"^ID\s+STATE\s+GROUP\s+PID\s+NODE\s+STARTED"), ps.ToString());
+            Assert.That(ps.Out, Does.Match($@"long/\d+\s+running\s+convert\s+\d+\s+n[12]/{slurmId}\s"), ps.ToString());
+            var json = Ctl.Run(tree, "ps", "--json").Json.AsArray().Single(j => j!["script"]!.GetValue<string>() == "long")!;
+            Assert.That(json["external_id"]!.GetValue<string>(), Is.EqualTo(slurmId));
             d.Signal(9);
             d.WaitForExit();
         }
