@@ -91,8 +91,10 @@ public sealed class HelperProgram : IReadyHandler
                 if (keep > 0) _output.Write(buffer, 0, keep);
                 continue;
             }
-            if (n < 0 && Stdlib.GetLastError() == Mono.Unix.Native.Errno.EINTR) continue;
-            if (n < 0 && Stdlib.GetLastError() == Mono.Unix.Native.Errno.EAGAIN) return;
+            // Read once: Stdlib.GetLastError clears errno as it converts it.
+            var errno = n < 0 ? Stdlib.GetLastError() : 0;
+            if (errno == Mono.Unix.Native.Errno.EINTR) continue;
+            if (errno == Mono.Unix.Native.Errno.EAGAIN) return;
             Close();
         }
     }

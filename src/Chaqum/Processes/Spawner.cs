@@ -42,6 +42,11 @@ public sealed unsafe class Spawner : IDisposable
     // _baseEnvironment holds pointers into it.
     private readonly byte[] _baseBlock;
     private readonly nint[] _baseEnvironment;
+    // The same for programs (srun, scancel): without the daemon's own SLURM_* variables
+    // but SLURM_CONF. A daemon that runs inside a Slurm allocation would otherwise have
+    // srun start every job as a step of that allocation, and a scancel of "the job's"
+    // Slurm job id would then hit the daemon's own allocation and every sibling step.
+    private readonly nint[] _programEnvironment;
     private readonly void* _attr;
     private static readonly byte[] DevNull = "/dev/null\0"u8.ToArray();
 
@@ -63,6 +68,9 @@ public sealed unsafe class Spawner : IDisposable
                 offset += entries[i].Length;
             }
         }
+        var keys = environment.Select(kv => kv.Key).ToArray();
+        _programEnvironment = _baseEnvironment
+            .Where((_, i) => !keys[i].StartsWith("SLURM_", StringComparison.Ordinal) || keys[i] == "SLURM_CONF").ToArray();
 
         _attr = NativeMemory.AllocZeroed(Spawn.AttrSize);
         void* sigset = stackalloc byte[Spawn.SigSetSize];
@@ -199,10 +207,11 @@ public sealed unsafe class Spawner : IDisposable
         for (int i = 0; i < extra.Count; i++) _offsets[1 + args.Length + i] = Append(ref used, extra[i].Key, extra[i].Value);
         int scriptPath = Append(ref used, program ?? OpenedScript.ProcSelfFd(scriptFd));
 
-        int argc = 1 + args.Length, envCount = _baseEnvironment.Length + extra.Count;
+        var baseEnvironment = program is null ? _baseEnvironment : _programEnvironment;
+        int argc = 1 + args.Length, envCount = baseEnvironment.Length + extra.Count;
         if (_argv.Length < argc + 1) _argv = new nint[(argc + 1) * 2];
         if (_envp.Length < envCount + 1) _envp = new nint[(envCount + 1) * 2];
-        _baseEnvironment.CopyTo(_envp, 0);
+        baseEnvironment.CopyTo(_envp, 0);
         var actions = _actions;
         fixed (byte* arenaPtr = _arena)
         fixed (byte* root = _root)
@@ -213,7 +222,7 @@ public sealed unsafe class Spawner : IDisposable
         {
             for (int i = 0; i < argc; i++) argvPtr[i] = (nint)(arenaPtr + _offsets[i]);
             argvPtr[argc] = 0;
-            for (int i = 0; i < extra.Count; i++) envpPtr[_baseEnvironment.Length + i] = (nint)(arenaPtr + _offsets[argc + i]);
+            for (int i = 0; i < extra.Count; i++) envpPtr[baseEnvironment.Length + i] = (nint)(arenaPtr + _offsets[argc + i]);
             envpPtr[envCount] = 0;
 
             Spawn.posix_spawn_file_actions_init(actions);

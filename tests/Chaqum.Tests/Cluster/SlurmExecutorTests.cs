@@ -167,6 +167,30 @@ public class SlurmExecutorTests
     }
 
     [Test]
+    public void Killing_a_Slurm_job_whose_allocation_is_pending_cancels_it_by_name()
+    {
+        using var tree = new TempTree();
+        using var cleanup = new Cleanup(tree);
+        tree.Script("later", "echo never here\n");
+        // --begin an hour from now: pending for as long as the test needs, a gate of its own.
+        tree.Script("init", Sh.Script("""
+            cmd "group -x slurm -X '--begin=now+3600' later"
+            cmd 'enqueue -g later -- later'; l=$(word 2)
+            while [ ! -e go ]; do sleep 0.05; done
+            cmd "killjobs -- $l"
+            """));
+        using var d = Start(tree);
+        Poll.Until(() => SlurmCluster.JobsOf(tree).Any(j => j.EndsWith(" PENDING", StringComparison.Ordinal)),
+            () => "the Slurm job to be pending. Log:\n" + d.Log, Deadline.Seconds(120));
+        File.WriteAllText(tree.PathOf("go"), "");
+        Assert.That(d.WaitForExit(Deadline.Seconds(120)), Is.EqualTo(0), d.Log);
+        Assert.That(d.Output("init"), Has.Some.Match(@"^reply: S later/\d+ N$"), d.Log);
+        Assert.That(d.Log, Does.Match(@"later/\d+: not started on the cluster yet: cancelled by name"));
+        Assert.That(d.Log, Does.Not.Contain("never here"));
+        AssertNothingLeft(tree);
+    }
+
+    [Test]
     public void A_job_that_gets_no_allocation_ends_not_run_with_srun_s_reason_and_is_retried()
     {
         using var tree = new TempTree();

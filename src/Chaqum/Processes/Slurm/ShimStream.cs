@@ -79,8 +79,11 @@ public sealed class ShimStream : IReadyHandler
             long n;
             fixed (byte* p = buffer) n = Syscall.read(_mux, p, (ulong)buffer.Length);
             if (n > 0) { Parse(buffer.AsSpan(0, (int)n)); continue; }
-            if (n < 0 && Stdlib.GetLastError() == Errno.EINTR) continue;
-            if (n < 0 && Stdlib.GetLastError() == Errno.EAGAIN) break;
+            // errno read once: Stdlib.GetLastError converts it with a call of its own that
+            // clears it, so a second look would see 0 (and take EAGAIN for end of file).
+            var errno = n < 0 ? Stdlib.GetLastError() : 0;
+            if (errno == Errno.EINTR) continue;
+            if (errno == Errno.EAGAIN) break;
             _eof = true;
             if (!_paused) _loop.Remove(_mux, _muxToken);
             Syscall.close(_mux);
@@ -159,8 +162,9 @@ public sealed class ShimStream : IReadyHandler
                 long n;
                 fixed (byte* p = data) n = Syscall.write(fd, p, (ulong)data.Length);
                 if (n > 0) { data = data[(int)n..]; continue; }
-                if (n < 0 && Stdlib.GetLastError() == Errno.EINTR) continue;
-                if (n < 0 && Stdlib.GetLastError() == Errno.EAGAIN) break;
+                var errno = n < 0 ? Stdlib.GetLastError() : 0;
+                if (errno == Errno.EINTR) continue;
+                if (errno == Errno.EAGAIN) break;
                 return; // EPIPE: the reader is gone (connection closed); the bytes have nowhere to go
             }
             if (data.IsEmpty) return;
@@ -179,8 +183,9 @@ public sealed class ShimStream : IReadyHandler
                 long n;
                 fixed (byte* p = &data[offset]) n = Syscall.write(fd, p, (ulong)(data.Length - offset));
                 if (n > 0) { offset += (int)n; continue; }
-                if (n < 0 && Stdlib.GetLastError() == Errno.EINTR) continue;
-                if (n < 0 && Stdlib.GetLastError() == Errno.EAGAIN)
+                var errno = n < 0 ? Stdlib.GetLastError() : 0;
+                if (errno == Errno.EINTR) continue;
+                if (errno == Errno.EAGAIN)
                 {
                     _pending.Dequeue();
                     var rest = new Queue<(int, byte[], int)>(_pending);

@@ -149,8 +149,13 @@ public sealed class SlurmExecutor : IExecutorCheck
         {
             if (failure is not null) _log.LogWarning("{Job}: {Failure}", job.Id, failure);
         });
-        if (run.SlurmJobId is null)
-            _log.LogInformation("{Job}: not started on the cluster yet: cancelled by name ({Name})", job.Id, run.JobName);
+        if (run.SlurmJobId is not null) return;
+        _log.LogInformation("{Job}: not started on the cluster yet: cancelled by name ({Name})", job.Id, run.JobName);
+        // srun may not have asked slurmctld yet, and then the name finds nothing: TERM
+        // tells srun itself to withdraw its request (or, if the step is starting, to pass
+        // the signal on). Never KILL: a killed srun cannot take its job with it.
+        if (signal is Signals.SIGTERM or Signals.SIGKILL or Signals.SIGINT && !Signals.Process(job.Pid, Signals.SIGTERM))
+            _log.LogDebug("{Job}: SIGTERM to srun (pid {Pid}): {Error}", job.Id, job.Pid, Native.Errno.Text(Native.Errno.Last));
     }
 
     /// <summary>Crash recovery: cancels what a dead daemon left on the cluster, by Slurm
