@@ -6,4 +6,8 @@ namespace Chaqum.Scheduling;
 public interface IExecutorCheck
 {
     void Check(Executor executor, Action<string?> done);
+
+    /// <summary>At once, before Check: a reason to refuse the executor's extra
+    /// arguments (-X), or null when they are acceptable.</summary>
+    string? RefuseArguments(Executor executor) => null;
 }

@@ -223,6 +223,8 @@ public class SlurmExecutorTests
             cmd 'group -x slurm -m 1 e'
             cmd 'group -l 4 e'
             cmd 'enqueue -g e -M 1G -- init'
+            cmd "group -x slurm -X '--time=5 -n 4' f"
+            cmd "group -X '--output=out.txt' e"
             """, SlurmCluster.Environment, out var log);
         Assert.That(init[0], Does.Match("^reply: E group: .*runs on slurm: -c/-l/-M/-P measure this machine"));
         Assert.That(init[1], Does.Match(@"^reply: E group: cannot use Slurm: no partition 'nope' \(sinfo lists: main\*\)$"));
@@ -231,6 +233,8 @@ public class SlurmExecutorTests
         Assert.That(init[4], Is.EqualTo("reply: S"));
         Assert.That(init[5], Does.Match("^reply: E group: .*runs on slurm: -c/-l/-M/-P"));
         Assert.That(init[6], Does.Match("^reply: E enqueue: .*runs on slurm: -c/-l/-M/-P"));
+        Assert.That(init[7], Does.Match(@"^reply: E group: -X: srun's -n is chaqum's to set \(a job is one task"));
+        Assert.That(init[8], Does.Match(@"^reply: E group: -X: srun's --output=out.txt is chaqum's to set"));
         Assert.That(log, Does.Match(@"init: refused 'group -x slurm:nope b': group: cannot use Slurm: no partition"));
     }
 

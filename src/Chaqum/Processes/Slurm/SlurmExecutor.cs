@@ -81,6 +81,41 @@ public sealed class SlurmExecutor : IExecutorCheck
         });
     }
 
+    /// <summary>srun options that -X may not give, each with why: they would break the
+    /// tunnel (one task writing frames to srun's own stdout, stdin forwarded to it), or
+    /// take from the daemon what it relies on (the job name scancel finds it by, the
+    /// partition -x names). srun lets a later option override an earlier one, so these
+    /// cannot simply be put first.</summary>
+    private static readonly (string Long, char Short, string Why)[] ReservedOptions =
+    {
+        ("output", 'o', "the job's stdout carries the shim's frames to the daemon"),
+        ("input", 'i', "the job's stdin carries the daemon's replies"),
+        ("label", 'l', "a label would break the shim's frames"),
+        ("pty", '\0', "the shim's frames need srun's stdout as it is"),
+        ("ntasks", 'n', "a job is one task; an MPI job starts its own srun inside"),
+        ("nodes", 'N', "a job is one task on one node"),
+        ("multi-prog", '\0', "a job is one task"),
+        ("job-name", 'J', "scancel finds a pending job by the name chaqum gives it"),
+        ("partition", 'p', "the partition is -x slurm:PARTITION"),
+        ("jobid", '\0', "each job is an allocation of its own"),
+    };
+
+    public string? RefuseArguments(Executor executor)
+    {
+        foreach (var arg in executor.ExtraArgs)
+        {
+            if (!arg.StartsWith('-') || arg == "-") continue;
+            foreach (var (name, letter, why) in ReservedOptions)
+            {
+                bool isLong = arg.StartsWith("--", StringComparison.Ordinal)
+                    && (arg[2..] == name || arg[2..].StartsWith(name + "=", StringComparison.Ordinal));
+                bool isShort = letter != '\0' && !arg.StartsWith("--", StringComparison.Ordinal) && arg.Length >= 2 && arg[1] == letter;
+                if (isLong || isShort) return $"-X: srun's {arg} is chaqum's to set ({why})";
+            }
+        }
+        return null;
+    }
+
     /// <summary>The daemon's ends of a Slurm job's pipes, as JobRunner wires a local job's.</summary>
     public sealed record Launched(int Pid, Spawner.JobPipes Pipes, SlurmRun Run);
 

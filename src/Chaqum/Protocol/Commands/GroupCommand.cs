@@ -44,6 +44,11 @@ public sealed class GroupCommand(CommandServices services) : ICommand
             throw new ProtocolException($"group {name} runs on {target.Name}: -c/-l/-M/-P measure this machine, not the cluster's nodes; " +
                 "give Slurm's own options with -X (e.g. -X '--mem=4G --cpus-per-task=2')");
 
+        var arguments = executor ?? (extra is not null && services.Scheduler.FindGroup(name)?.Executor is { IsLocal: false } current2
+            ? current2 with { ExtraArgs = extra } : null);
+        if (arguments is { IsLocal: false } && services.Executors?.RefuseArguments(arguments) is { } refusal)
+            throw new ProtocolException(refusal);
+
         if (executor is { IsLocal: false } && services.Executors is { } check)
         {
             check.Check(executor, refusal =>
