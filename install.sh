@@ -105,7 +105,7 @@ fi
 # perhaps running right now) are neither used nor touched, and a read-only checkout works.
 mkdir "$stage/build"
 (cd "$src" && for f in NuGet.config nuget.config global.json; do [ ! -f "$f" ] || echo "$f"; done;
-    echo src; echo clients; echo Directory.Build.props; echo Directory.Packages.props) > "$stage/sources"
+    echo src; echo clients; echo shim; echo Directory.Build.props; echo Directory.Packages.props) > "$stage/sources"
 (cd "$src" && tar -cf - --exclude=bin --exclude=obj --exclude=__pycache__ $(cat "$stage/sources")) |
     (cd "$stage/build" && tar -xf -) || die "cannot copy the sources from $src"
 # --use-current-runtime: the native libraries (SQLite, Mono.Posix) of this machine only,
@@ -131,6 +131,9 @@ else
 fi
 [ -x "$stage/lib/chaqum" ] && [ -x "$stage/lib/chaqumctl" ] && [ -d "$stage/lib/clients" ] \
     || die "the build did not produce chaqum, chaqumctl and clients/"
+# The shim Slurm groups' jobs run under on the nodes (docs/cluster.md): LIB/shim/chaqum-shim.
+[ -f "$stage/lib/shim/chaqum-shim" ] || die "the build did not produce shim/chaqum-shim"
+chmod 0755 "$stage/lib/shim/chaqum-shim"
 
 # The manifest: "d PATH" for a directory we created, "f PATH" for a file, "l PATH" for a
 # symlink; PATHs are absolute and without DESTDIR.
@@ -192,6 +195,7 @@ put_file "$src/docs/chaqumctl.1" share/man/man1/chaqumctl.1 0644
 put_file "$src/docs/chaqum-protocol.7" share/man/man7/chaqum-protocol.7 0644
 put_file "$src/docs/operations.md" share/doc/chaqum/operations.md 0644
 put_file "$src/docs/protocol.md" share/doc/chaqum/protocol.md 0644
+put_file "$src/docs/cluster.md" share/doc/chaqum/cluster.md 0644
 
 # The units name /usr/local/bin/chaqum; point them at this prefix.
 sed "s|/usr/local/bin/chaqum|$prefix/bin/chaqum|g" "$src/contrib/systemd/chaqum@.service" > "$stage/system.service"

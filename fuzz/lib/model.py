@@ -21,7 +21,7 @@ SPECS = {
     'enqueue': 'Fg:m:c:l:M:P:t:p:k:a:r:d:A:HUR',
     'repeat': 'c:i:og:m:l:M:P:t:p:k:r:z:',
     'unrepeat': '',
-    'group': 'm:c:l:M:P:',
+    'group': 'm:c:l:M:P:B:x:X:',
     'wait': 'aft:',
     'waitjobs': 'aft:',
     'killjobs': 's:t:',

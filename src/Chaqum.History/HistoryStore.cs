@@ -61,7 +61,7 @@ public sealed class HistoryStore : IDisposable
 
     /// <summary>The schema's version (PRAGMA user_version): 0 is the runs table as first
     /// made; each migration below brings a store one version up, once, in a transaction.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private void Migrate()
     {
@@ -81,6 +81,12 @@ public sealed class HistoryStore : IDisposable
                     failed_step TEXT, failed_path TEXT, reason TEXT)
                 """, tx);
             Execute("CREATE INDEX IF NOT EXISTS plans_id ON plans(id)", tx);
+        }
+        if (version < 2)
+        {
+            // 2: where a run ran (docs/cluster.md): its executor, node and the cluster's job id.
+            foreach (var column in new[] { "executor", "node", "external_id" })
+                if (!HasColumn("runs", column)) Execute($"ALTER TABLE runs ADD COLUMN {column} TEXT", tx);
         }
         Execute($"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();
@@ -220,12 +226,12 @@ public sealed class HistoryStore : IDisposable
         insert.Transaction = tx;
         insert.CommandText = """
             INSERT INTO runs (id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
-                              exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, plan)
+                              exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, plan, executor, node, external_id)
             VALUES ($id, $attempt, $script, $args, $grp, $parent, $enq, $start, $end, $runtime,
-                    $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid, $plan)
+                    $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid, $plan, $executor, $node, $xid)
             """;
         var p = Parameters(insert, "$id", "$attempt", "$script", "$args", "$grp", "$parent", "$enq", "$start", "$end",
-            "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid", "$plan");
+            "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid", "$plan", "$executor", "$node", "$xid");
         foreach (var r in runs)
         {
             SetHead(p, r);
@@ -239,6 +245,9 @@ public sealed class HistoryStore : IDisposable
             p[15].Value = r.MaxRssBytes;
             p[16].Value = r.Pid;
             p[17].Value = (object?)r.Plan ?? DBNull.Value;
+            p[18].Value = (object?)r.Executor ?? DBNull.Value;
+            p[19].Value = (object?)r.Node ?? DBNull.Value;
+            p[20].Value = (object?)r.ExternalId ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
         tx.Commit();
@@ -300,7 +309,8 @@ public sealed class HistoryStore : IDisposable
         if (q.Since is { } since) { where.Add("COALESCE(ended_at, started_at, enqueued_at) >= $since"); cmd.Parameters.AddWithValue("$since", Seconds(since)); }
         if (q.FailedOnly) where.Add("outcome <> 'exited'");
         if (q.LostOnly) where.Add("outcome = 'lost'");
-        bool plans = HasColumn("runs", "plan");
+        // A store of an earlier version opened read-only lacks the later columns.
+        bool plans = HasColumn("runs", "plan"), whereRan = HasColumn("runs", "executor");
         if (q.Plan is not null)
         {
             if (!plans) return new List<RunRecord>();
@@ -310,7 +320,8 @@ public sealed class HistoryStore : IDisposable
         cmd.CommandText = $"""
             SELECT * FROM (
               SELECT id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
-                     exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, seq, {(plans ? "plan" : "NULL")}
+                     exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, seq, {(plans ? "plan" : "NULL")},
+                     {(whereRan ? "executor, node, external_id" : "NULL, NULL, NULL")}
               FROM runs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
               ORDER BY seq DESC LIMIT $limit) ORDER BY seq
             """;
@@ -321,6 +332,9 @@ public sealed class HistoryStore : IDisposable
         {
             list.Add(new RunRecord(Head(r, pid: 16) with { Plan = r.IsDBNull(18) ? null : r.GetString(18) })
             {
+                Executor = r.IsDBNull(19) ? null : r.GetString(19),
+                Node = r.IsDBNull(20) ? null : r.GetString(20),
+                ExternalId = r.IsDBNull(21) ? null : r.GetString(21),
                 EndedAt = r.IsDBNull(8) ? null : Time(r.GetDouble(8)),
                 RuntimeSeconds = r.IsDBNull(9) ? null : r.GetDouble(9),
                 ExitCode = r.IsDBNull(10) ? null : r.GetInt32(10),

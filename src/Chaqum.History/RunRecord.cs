@@ -23,6 +23,12 @@ public abstract record JobRecord
     public int Pid { get; init; }
     /// <summary>The plan the job is a step of (plan/N); null for every other job.</summary>
     public string? Plan { get; init; }
+    /// <summary>Where it ran when not on this machine ("slurm:main"); null: locally.</summary>
+    public string? Executor { get; init; }
+    /// <summary>The cluster node it ran on, once known.</summary>
+    public string? Node { get; init; }
+    /// <summary>The cluster's id for it (the Slurm job id), once known.</summary>
+    public string? ExternalId { get; init; }
 }
 
 /// <summary>Only the <see cref="JobRecord"/> fields: the start of a run or live record.</summary>

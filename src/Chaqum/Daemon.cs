@@ -127,7 +127,7 @@ public sealed class Daemon : IDisposable
         // below) is reached only once the loop runs and a job starts.
         _runner = new JobRunner(_loop, new Spawner(tree.Root, JobEnvironment.Base(tree.Root, SocketPath)), _reaper,
             _outputFiles is null ? output : new JobOutputs(output, _outputFiles),
-            connect: Connect, onExit: JobExited, _log, cgroups);
+            connect: Connect, onExit: JobExited, _log, cgroups, tree.Root);
         if (_last.Lost > 0) _runner.EntryEnvironment.Add(new("CHAQUM_RECOVERED", _last.Lost.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _load = new ProcLoadSource();
         var changeFiles = new Triggers.ChangeFiles(stateDir, _log);
@@ -148,6 +148,7 @@ public sealed class Daemon : IDisposable
             if (history is not null) history.Ran += _journal.Ran;
             Scheduler.JobEnqueued += _journal.Enqueued;
             Scheduler.JobStarted += _journal.Started;
+            _runner.Placed += _journal.Placed;
             Scheduler.JobFinished += _journal.Finished;
         }
         Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log, _runner.Signal);
@@ -160,7 +161,7 @@ public sealed class Daemon : IDisposable
         }
         if (_historyWriter is { } historyWriter) Plans.Ended += plan => historyWriter.PlanEnded(PlanHistory.Record(plan));
         PostOffice = new PostOffice(_log);
-        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log) { Plans = Plans };
+        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log) { Plans = Plans, Executors = _runner.Slurm };
         _dispatcher = new Dispatcher(new ICommand[]
         {
             new EnqueueCommand(services),

@@ -52,6 +52,13 @@ public record JobInfo
     public string? Plan { get; init; }
     /// <summary>A plan's step: its place in the plan, "plan/3 > 1 > convert a.png".</summary>
     public string? PlanPath { get; init; }
+    /// <summary>Where its current (or last) attempt runs when not on the daemon's machine:
+    /// the executor ("slurm:main"); null for a local job. Pid is then the local srun's.</summary>
+    public string? Executor { get; init; }
+    /// <summary>The cluster node it runs on, once the cluster has placed it.</summary>
+    public string? Node { get; init; }
+    /// <summary>The cluster's id for it (the Slurm job id), once known.</summary>
+    public string? ExternalId { get; init; }
 }
 
 /// <summary>hold and release: the job, its state word, and whether it is held now.</summary>
@@ -180,6 +187,10 @@ public sealed record GroupInfo
     public int ConsecutiveFailures { get; init; }
     /// <summary>Why the group paused itself ("3 consecutive failures, last: JOB exit 1").</summary>
     public string? PausedReason { get; init; }
+    /// <summary>Where its jobs run (group -x): null for this machine, else "slurm", "slurm:PARTITION".</summary>
+    public string? Executor { get; init; }
+    /// <summary>group -X: the executor's extra arguments (srun options).</summary>
+    public IReadOnlyList<string>? ExecutorArgs { get; init; }
 }
 
 public sealed record GroupsResult(IReadOnlyList<GroupInfo> Groups);

@@ -51,6 +51,9 @@ public static class JobView
             Urgent = job.Urgent,
             Plan = job.Step?.Plan.Id,
             PlanPath = job.Step?.Path,
+            Executor = job.Placement?.Executor,
+            Node = job.Placement?.Node,
+            ExternalId = job.Placement?.ExternalId,
         };
     }
 

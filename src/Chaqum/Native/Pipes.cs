@@ -46,6 +46,9 @@ internal static partial class Pipes
         return moved;
     }
 
+    /// <summary>A close-on-exec copy of fd (the lowest free number); -1 with errno set.</summary>
+    public static int DupCloexec(int fd) => fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
     /// <summary>For a pipe just made by <see cref="Create"/>, whose status flags are known
     /// to be none: one fcntl instead of a read and a write of the flags.</summary>
     public static void SetNonBlockingFresh(int fd) => fcntl(fd, F_SETFL, O_NONBLOCK);

@@ -34,6 +34,9 @@ public sealed class JobHistory
         StartedAt = ran ? job.StartedAt : null,
         Pid = ran ? pid : 0,
         Plan = job.Step?.Plan.Id,
+        Executor = ran ? job.Placement?.Executor : null,
+        Node = ran ? job.Placement?.Node : null,
+        ExternalId = ran ? job.Placement?.ExternalId : null,
     };
 
     /// <summary>Every run record, right after it went to the writer.</summary>

@@ -12,8 +12,8 @@ namespace Chaqum.Persistence;
 /// </summary>
 internal sealed class JournalLine
 {
-    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome, PausedReason, Plan, Name;
-    public readonly List<string> Args = new(), Dependencies = new();
+    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome, PausedReason, Plan, Name, Executor, Node, ExternalId;
+    public readonly List<string> Args = new(), Dependencies = new(), ExtraArgs = new();
     public long? Attempt, Number, Priority, Retries, Pid, StartTicks, Exit, Signal, MaxProcs, MinMemory, MaxRss, BreakAfter;
     public double? Enqueued, Started, Ended, Runtime, Timeout, Due, MaxCpu, MaxLoad, MaxPressure, CpuUser, CpuSystem;
     public bool Forget, Requeue, Held, Urgent, Paused;
@@ -30,8 +30,9 @@ internal sealed class JournalLine
 
     private void Reset()
     {
-        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = PausedReason = Plan = Name = null;
+        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = PausedReason = Plan = Name = Executor = Node = ExternalId = null;
         Args.Clear();
+        ExtraArgs.Clear();
         Dependencies.Clear();
         Attempt = Number = Priority = Retries = Pid = StartTicks = Exit = Signal = MaxProcs = MinMemory = MaxRss = BreakAfter = null;
         Enqueued = Started = Ended = Runtime = Timeout = Due = MaxCpu = MaxLoad = MaxPressure = CpuUser = CpuSystem = null;
@@ -63,6 +64,10 @@ internal sealed class JournalLine
                 case var n when n.SequenceEqual("pl"u8): Plan = r.GetString(); break;
                 case var n when n.SequenceEqual("nm"u8): Name = r.GetString(); break;
                 case var n when n.SequenceEqual("x"u8): Strings(ref r, Args); break;
+                case var n when n.SequenceEqual("X"u8): Strings(ref r, ExtraArgs); break;
+                case var n when n.SequenceEqual("ex"u8): Executor = r.GetString(); break;
+                case var n when n.SequenceEqual("node"u8): Node = r.GetString(); break;
+                case var n when n.SequenceEqual("xid"u8): ExternalId = r.GetString(); break;
                 case var n when n.SequenceEqual("dep"u8): Strings(ref r, Dependencies); break;
                 case var n when n.SequenceEqual("a"u8): Attempt = r.GetInt64(); break;
                 case var n when n.SequenceEqual("n"u8): Number = r.GetInt64(); break;

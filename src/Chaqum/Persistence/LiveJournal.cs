@@ -19,6 +19,7 @@ namespace Chaqum.Persistence;
 ///
 ///   {"k":"+","id":"convert/7","a":1,"s":"convert","x":["a.png"],"g":"img","p":"init","t":1764540000.123}
 ///   {"k":"s","id":"convert/7","a":1,"pid":4242,"st":81234567,"cg":"/sys/fs/cgroup/.../job-7.1","t":1764540000.125}
+///   {"k":"s","id":"convert/7","a":1,"pid":4250,"st":81234999,"ex":"slurm:main","node":"n1","xid":"42","t":...}
 ///   {"k":"r","id":"convert/7","a":1, ... the run as the history records it ...}
 ///   {"k":"-","id":"convert/7"}
 ///   {"k":"G","g":"img","m":1,"pz":true}
@@ -176,6 +177,14 @@ public sealed class LiveJournal : IDisposable
         Append(_line.WrittenSpan);
     }
 
+    /// <summary>A running job reached its node on the cluster: its "s" line again, now
+    /// with the node and the Slurm job id, so that a crash from here on can cancel it by id.</summary>
+    public void Placed(Job job)
+    {
+        if (job.State != JobState.Running) return;
+        Started(job);
+    }
+
     /// <summary>A waiting job's priority or hold changed: its "+" line again (the last one
     /// read wins). Not for a running job: its "+" line would hide its "s" line.</summary>
     public void Changed(Job job)
@@ -286,11 +295,19 @@ public sealed class LiveJournal : IDisposable
         if (group.BreakAfter > 0) _writer.WriteNumber("B", group.BreakAfter);
         if (group.Paused) _writer.WriteBoolean("pz", true);
         if (group.PausedReason is { } why) _writer.WriteString("why", why);
+        if (!group.Executor.IsLocal)
+        {
+            // Jobs taken back at a restart start before init could say group -x again.
+            _writer.WriteString("ex", group.Executor.Name);
+            _writer.WriteStartArray("X");
+            foreach (var arg in group.Executor.ExtraArgs) _writer.WriteStringValue(arg);
+            _writer.WriteEndArray();
+        }
         EndLine();
     }
 
     /// <summary>Groups with something to keep: limits, barriers, a failure breaker or a pause.</summary>
-    private static bool HasSettings(Group g) => g.MaxProcs > 0 || !g.Barriers.IsEmpty || g.BreakAfter > 0 || g.Paused;
+    private static bool HasSettings(Group g) => g.MaxProcs > 0 || !g.Barriers.IsEmpty || g.BreakAfter > 0 || g.Paused || !g.Executor.IsLocal;
 
     private void WriteStarted(Job job)
     {
@@ -300,8 +317,18 @@ public sealed class LiveJournal : IDisposable
         _writer.WriteNumber("pid", job.Pid);
         if (ticks > 0) _writer.WriteNumber("st", ticks);
         if (cgroup is not null) _writer.WriteString("cg", cgroup);
+        WritePlacement(job.Placement?.Executor, job.Placement?.Node, job.Placement?.ExternalId);
         _writer.WriteNumber("t", Seconds(job.StartedAt ?? DateTimeOffset.Now));
         EndLine();
+    }
+
+    /// <summary>Where a job runs off this machine: "ex" executor, "node", "xid" the Slurm
+    /// job id; what crash recovery cancels on the cluster. Nothing for a local job.</summary>
+    private void WritePlacement(string? executor, string? node, string? externalId)
+    {
+        if (executor is not null) _writer.WriteString("ex", executor);
+        if (node is not null) _writer.WriteString("node", node);
+        if (externalId is not null) _writer.WriteString("xid", externalId);
     }
 
     /// <summary>A run with every field the history keeps (names as its columns).</summary>
@@ -325,6 +352,7 @@ public sealed class LiveJournal : IDisposable
         _writer.WriteNumber("max_rss", r.MaxRssBytes);
         _writer.WriteNumber("pid", r.Pid);
         if (r.Plan is { } plan) _writer.WriteString("pl", plan);
+        WritePlacement(r.Executor, r.Node, r.ExternalId);
         EndLine();
     }
 
@@ -631,6 +659,7 @@ public sealed class LiveJournal : IDisposable
                         MinMemory = l.MinMemory,
                         MaxPressure = l.MaxPressure,
                         BreakAfter = (int?)l.BreakAfter,
+                        Executor = l.Executor is { } ex ? Executor.Parse(ex, out _) is { } parsed ? parsed with { ExtraArgs = l.ExtraArgs.ToArray() } : null : null,
                     }, l.Paused, l.PausedReason);
                     break;
                 case "+" when l.Id is { } id && l.Attempt is not null && l.Script is not null && l.Enqueued is not null:
@@ -644,6 +673,9 @@ public sealed class LiveJournal : IDisposable
                         StartTicks = l.StartTicks ?? 0,
                         Cgroup = l.Cgroup,
                         StartedAt = JournalLine.Time(t),
+                        Executor = l.Executor,
+                        Node = l.Node,
+                        ExternalId = l.ExternalId,
                     }, false);
                     break;
                 case "r" when l.Id is { } id && Head(l) is { } head && l.Outcome is { } outcome && l.CpuUser is { } user
@@ -652,7 +684,8 @@ public sealed class LiveJournal : IDisposable
                     // (the job waits for a retry, or a "-" follows).
                     if (jobs.TryGetValue(id, out var ran) && ran.Job.Pid > 0 && ran.Job.Attempt == head.Attempt)
                         jobs[id] = (ran.Job with { Pid = 0, StartTicks = 0, Cgroup = null }, ran.Finished);
-                    runs.Add(new RunRecord(head with { StartedAt = JournalLine.Time(l.Started), Pid = (int)(l.Pid ?? 0) })
+                    runs.Add(new RunRecord(head with { StartedAt = JournalLine.Time(l.Started), Pid = (int)(l.Pid ?? 0),
+                        Executor = l.Executor, Node = l.Node, ExternalId = l.ExternalId })
                     {
                         EndedAt = JournalLine.Time(l.Ended),
                         RuntimeSeconds = l.Runtime,

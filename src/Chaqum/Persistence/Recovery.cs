@@ -54,6 +54,9 @@ public static class Recovery
         int killed = 0;
         if (!journal.Clean && live.Count > 0)
         {
+            // First on the cluster: a leftover srun killed here would not end its job there.
+            foreach (var job in gone.Where(l => l.Pid > 0 && l.Executor is not null))
+                CancelOnCluster(job, treeRoot, log);
             var leftovers = new Leftovers(treeRoot, log);
             leftovers.Find(gone, journal.Daemon);
             killed = leftovers.Kill(grace);
@@ -99,6 +102,20 @@ public static class Recovery
         }
         var resumable = resume ? waiting.Concat(again).OrderBy(l => l.Number).ToList() : new List<LiveRecord>();
         return new Result(lost.Count, resumable, journal.Groups);
+    }
+
+    /// <summary>A job of a Slurm group that was running when the daemon died: its srun
+    /// may be gone, its processes on the node are not. scancel by Slurm job id, or by its
+    /// unique name when the shim had not reported one yet (a pending allocation).</summary>
+    private static void CancelOnCluster(LiveRecord job, string treeRoot, ILogger log)
+    {
+        string name = Processes.Slurm.SlurmExecutor.JobNameOf(treeRoot, job.Id);
+        string which = job.ExternalId is { } id ? $"Slurm job {id}" : $"the Slurm job named {name}";
+        if (Processes.Slurm.SlurmExecutor.CancelNow(treeRoot, job.ExternalId, name) is { } failure)
+            log.LogError("{Job}: cannot cancel {Which} left by the last run: {Failure}; it may still run on {Node}",
+                job.Id, which, failure, job.Node ?? "the cluster");
+        else
+            log.LogWarning("{Job}: cancelled {Which} left running on {Node} by the last run", job.Id, which, job.Node ?? "the cluster");
     }
 
     /// <summary>The processes a crashed run left, each claimed (held by a pidfd after its

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Chaqum.Logging;
 using Chaqum.Native;
+using Chaqum.Processes.Slurm;
 using Chaqum.Protocol;
 using Chaqum.Scheduling;
 using Microsoft.Extensions.Logging;
@@ -41,7 +42,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     /// <param name="connect">Opens the protocol on a started job's command and reply pipes.</param>
     /// <param name="onExit">Told when a job's process has been reaped.</param>
     public JobRunner(EventLoop.EpollLoop loop, Spawner spawner, Reaper reaper, IJobOutput output,
-        OpenConnection connect, Action<Job, JobStatus, ResourceUsage> onExit, ILogger log, JobCgroups? cgroups = null)
+        OpenConnection connect, Action<Job, JobStatus, ResourceUsage> onExit, ILogger log, JobCgroups? cgroups = null, string? tree = null)
     {
         _cgroups = cgroups;
         _loop = loop;
@@ -51,7 +52,15 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         _connect = connect;
         _onExit = onExit;
         _log = log;
+        Slurm = new SlurmExecutor(loop, spawner, reaper, tree ?? Environment.CurrentDirectory, log);
     }
+
+    /// <summary>The executor of Slurm groups' jobs (local jobs are spawned here directly).</summary>
+    public SlurmExecutor Slurm { get; }
+
+    /// <summary>A job's placement changed (a Slurm job reached its node): for the live
+    /// journal, so that crash recovery can cancel it on the cluster.</summary>
+    public event Action<Job>? Placed;
 
     /// <summary>Extra environment for the entry job only (e.g. CHAQUM_RECOVERED).</summary>
     public List<KeyValuePair<string, string>> EntryEnvironment { get; } = new();
@@ -67,6 +76,8 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         public string? Cgroup { get; init; }
         /// <summary>Start time of the job's process (/proc/PID/stat field 22).</summary>
         public long StartTicks { get; init; }
+        /// <summary>For a job of a Slurm group: its srun's tunnel and Slurm identity.</summary>
+        public SlurmRun? Slurm { get; init; }
     }
 
     /// <summary>What tells the job's process from any later one with its pid, and where
@@ -103,13 +114,10 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         if (TaskHeadroom.Short(reserve: 32) is { } tasks)
             return LaunchResult.Failed($"{tasks} ({job.Script.Relative})", transient: true);
 
+        if (!job.Group.Executor.IsLocal) return LaunchOnSlurm(job, env);
+        job.Placement = null;
         int pid = _spawner.Start(job.Script, job.Args, env, out var pipes, out int errno, out string? refused);
-        if (pid == 0)
-        {
-            if (refused is not null) return LaunchResult.Failed($"refused at spawn: {refused}", transient: false);
-            bool transient = errno is Errno.EAGAIN or 12 /* ENOMEM */ or 23 /* ENFILE */ or 24 /* EMFILE */;
-            return LaunchResult.Failed($"{Errno.Text(errno)} ({job.Script.Relative})", transient);
-        }
+        if (pid == 0) return SpawnFailed(job, errno, refused);
 
         // Into its cgroup before anything else (see JobCgroups for the window this leaves);
         // the start time is read while the child is ours and unreaped, so it is its own.
@@ -129,15 +137,62 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         return LaunchResult.Started(pid);
     }
 
+    private static LaunchResult SpawnFailed(Job job, int errno, string? refused)
+    {
+        if (refused is not null) return LaunchResult.Failed($"refused at spawn: {refused}", transient: false);
+        bool transient = errno is Errno.EAGAIN or 12 /* ENOMEM */ or 23 /* ENFILE */ or 24 /* EMFILE */;
+        return LaunchResult.Failed($"{Errno.Text(errno)} ({job.Script.Relative})", transient);
+    }
+
+    /// <summary>A job of a Slurm group: its process here is srun, whose stdout the
+    /// ShimStream takes apart into the job's stdout and commands; from then on it is
+    /// wired, reaped and ended exactly as a local job.</summary>
+    private LaunchResult LaunchOnSlurm(Job job, List<KeyValuePair<string, string>> env)
+    {
+        var launched = Slurm.Launch(job, env, out int errno, out string? refused);
+        if (launched is null) return SpawnFailed(job, errno, refused);
+        var (pid, pipes, run) = launched;
+        job.Placement = new Placement(run.Executor, null, null, run.JobName);
+        var process = new JobProcess
+        {
+            Job = job,
+            Pid = pid,
+            StartTicks = ProcStat.StartTicks(pid) ?? 0,
+            Slurm = run,
+            Stdout = new OutputReader(_loop, job, OutputStream.Stdout, pipes.Stdout, _output),
+            Stderr = new OutputReader(_loop, job, OutputStream.Stderr, pipes.Stderr, _output),
+            Connection = _connect(job, pipes.Commands, pipes.Replies),
+        };
+        run.Stream.Identified = (slurmJobId, node) =>
+        {
+            run.SlurmJobId = slurmJobId == "-" ? null : slurmJobId;
+            run.Node = node;
+            if (!_live.TryGetValue(job, out var live) || !ReferenceEquals(live, process)) return;
+            job.Placement = new Placement(run.Executor, node, run.SlurmJobId, run.JobName);
+            _log.LogInformation("{Job}: running on {Where}", job.Id, job.Placement.Describe());
+            Placed?.Invoke(job);
+        };
+        _live[job] = process;
+        _reaper.Track(pid, (status, usage) => Exited(process, status, usage));
+        return LaunchResult.Started(pid);
+    }
+
     private void Exited(JobProcess process, int status, Wait.RUsage usage)
     {
-        // Log what it printed and run what it asked for before saying it ended.
+        // Log what it printed and run what it asked for before saying it ended: for a
+        // Slurm job, first what srun still holds of the shim's frames (its status too).
+        process.Slurm?.Stream.Drain();
         process.Stdout.Drain();
         process.Stderr.Drain();
         process.Connection.JobExited();
         _live.Remove(process.Job);
 
-        var jobStatus = Wait.Exited(status) ? JobStatus.Exited(Wait.ExitCode(status)) : JobStatus.Killed(Wait.TermSignal(status));
+        var jobStatus = process.Slurm is { } run ? SlurmExecutor.StatusOf(run, status)
+            : Wait.Exited(status) ? JobStatus.Exited(Wait.ExitCode(status)) : JobStatus.Killed(Wait.TermSignal(status));
+        if (process.Slurm is { } r && !r.Stream.Started)
+            _log.LogError("{Job}: srun ended ({Srun}) before the job started on the cluster (no allocation, or the node could not run {Shim}); srun's own words are in the job's stderr",
+                process.Job.Id, Reaper.Describe(status), SlurmExecutor.ShimPath);
+        if (process.Slurm?.Stream.Garbled is { } garbled) _log.LogWarning("{Job}: {Problem}", process.Job.Id, garbled);
         var resources = new ResourceUsage(usage.UserTime.ToTimeSpan(), usage.SystemTime.ToTimeSpan(), usage.MaxRssKilobytes * 1024);
         string? lingering = null;
         if (process.Cgroup is { } cgroup && !JobCgroups.Remove(cgroup))
@@ -155,6 +210,11 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     public void Signal(Job job, int signal)
     {
         if (job.Pid <= 0) return;
+        if (_live.TryGetValue(job, out var remote) && remote.Slurm is { } run)
+        {
+            Slurm.Signal(job, run, signal);
+            return;
+        }
         // The job's pid is our unreaped child, so neither it nor its group number can
         // belong to anyone else yet.
         if (!Signals.KillGroup(job.Pid, signal))
@@ -284,6 +344,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     {
         foreach (var p in _live.Values.ToList())
         {
+            p.Slurm?.Stream.Shutdown();
             p.Stdout.Shutdown();
             p.Stderr.Shutdown();
             p.Connection.Close();

@@ -42,6 +42,11 @@ public sealed unsafe class Spawner : IDisposable
     // _baseEnvironment holds pointers into it.
     private readonly byte[] _baseBlock;
     private readonly nint[] _baseEnvironment;
+    // The same for programs (srun, scancel): without the daemon's own SLURM_* variables
+    // but SLURM_CONF. A daemon that runs inside a Slurm allocation would otherwise have
+    // srun start every job as a step of that allocation, and a scancel of "the job's"
+    // Slurm job id would then hit the daemon's own allocation and every sibling step.
+    private readonly nint[] _programEnvironment;
     private readonly void* _attr;
     private static readonly byte[] DevNull = "/dev/null\0"u8.ToArray();
 
@@ -63,6 +68,9 @@ public sealed unsafe class Spawner : IDisposable
                 offset += entries[i].Length;
             }
         }
+        var keys = environment.Select(kv => kv.Key).ToArray();
+        _programEnvironment = _baseEnvironment
+            .Where((_, i) => !keys[i].StartsWith("SLURM_", StringComparison.Ordinal) || keys[i] == "SLURM_CONF").ToArray();
 
         _attr = NativeMemory.AllocZeroed(Spawn.AttrSize);
         void* sigset = stackalloc byte[Spawn.SigSetSize];
@@ -112,7 +120,7 @@ public sealed unsafe class Spawner : IDisposable
             return 0;
         }
 
-        int pid = SpawnWith(script.Absolute, opened.Fd, opened.Interpreted, args, extraEnvironment, outW, errW, cmdW, repR, out errno);
+        int pid = SpawnWith(script.Absolute, null, opened.Fd, opened.Interpreted, args, extraEnvironment, -1, outW, errW, cmdW, repR, out errno);
         // The child has its copies (or does not exist): close ours of its ends.
         CloseAll(outW, errW, cmdW, repR);
         if (pid == 0)
@@ -128,6 +136,48 @@ public sealed unsafe class Spawner : IDisposable
         return pid;
     }
 
+    /// <summary>Whether the script may run, checked as a spawn checks it (for jobs that run
+    /// elsewhere, by path): null if it may, else the refusal.</summary>
+    public string? Check(ScriptPath script)
+    {
+        using var opened = OpenedScript.Open(_rootFd, script.Relative, out string? refusal, out int errno);
+        return opened is not null ? null : refusal ?? Native.Errno.Text(errno);
+    }
+
+    /// <summary>Spawns a program of the machine (srun, scancel: an absolute path, no tree
+    /// script) in a process group of its own, with the daemon's base environment plus
+    /// extra, fd 0 on stdin (or /dev/null when -1), fds 1 and 2 on stdout and stderr, and
+    /// nothing else. The descriptors given stay the caller's to close. Returns the pid,
+    /// or 0 with errno set.</summary>
+    public int StartProgram(string program, string[] args, IReadOnlyList<KeyValuePair<string, string>> extraEnvironment,
+        int stdin, int stdout, int stderr, out int errno)
+    {
+        int pid;
+        int inFd = -1, outFd = -1, errFd = -1;
+        try
+        {
+            // dup2 in the child must not clobber one source with another: all above 4.
+            inFd = stdin < 0 ? -1 : Pipes.MoveAbove(Dup(stdin), 5);
+            outFd = Pipes.MoveAbove(Dup(stdout), 5);
+            errFd = stderr == stdout ? outFd : Pipes.MoveAbove(Dup(stderr), 5);
+            pid = SpawnWith(program, program, -1, false, args, extraEnvironment, inFd, outFd, errFd, -1, -1, out errno);
+        }
+        catch (IOException e)
+        {
+            errno = e.HResult;
+            pid = 0;
+        }
+        CloseAll(inFd, outFd, errFd == outFd ? -1 : errFd);
+        return pid;
+    }
+
+    private static int Dup(int fd)
+    {
+        int copy = Pipes.DupCloexec(fd);
+        if (copy < 0) throw new IOException($"dup: {Native.Errno.Text(Native.Errno.Last)}", Native.Errno.Last);
+        return copy;
+    }
+
     /// <summary>Where the child finds its script: what it execs, and (for "#!" scripts) the
     /// name its interpreter opens.</summary>
     public const int ScriptFd = 5;
@@ -141,8 +191,12 @@ public sealed unsafe class Spawner : IDisposable
     private nint[] _envp = new nint[64];
     private readonly void* _actions = NativeMemory.AllocZeroed(Spawn.FileActionsSize);
 
-    private int SpawnWith(string path, int scriptFd, bool interpreted, string[] args, IReadOnlyList<KeyValuePair<string, string>> extra,
-        int outW, int errW, int cmdW, int repR, out int errno)
+    /// <param name="program">null: exec the opened script on scriptFd (a job); else the
+    /// absolute path of a program to exec, with no script descriptor.</param>
+    /// <param name="inR">the child's fd 0; -1 opens /dev/null.</param>
+    /// <param name="cmdW">the child's fd 3 (with repR its fd 4); -1: neither, for a program.</param>
+    private int SpawnWith(string path, string? program, int scriptFd, bool interpreted, string[] args, IReadOnlyList<KeyValuePair<string, string>> extra,
+        int inR, int outW, int errW, int cmdW, int repR, out int errno)
     {
         // One arena holds every string we pass; pointers into it go into argv and envp. The
         // script's descriptor path comes last, after argv and the environment.
@@ -151,12 +205,13 @@ public sealed unsafe class Spawner : IDisposable
         _offsets[0] = Append(ref used, path);
         for (int i = 0; i < args.Length; i++) _offsets[1 + i] = Append(ref used, args[i]);
         for (int i = 0; i < extra.Count; i++) _offsets[1 + args.Length + i] = Append(ref used, extra[i].Key, extra[i].Value);
-        int scriptPath = Append(ref used, OpenedScript.ProcSelfFd(scriptFd));
+        int scriptPath = Append(ref used, program ?? OpenedScript.ProcSelfFd(scriptFd));
 
-        int argc = 1 + args.Length, envCount = _baseEnvironment.Length + extra.Count;
+        var baseEnvironment = program is null ? _baseEnvironment : _programEnvironment;
+        int argc = 1 + args.Length, envCount = baseEnvironment.Length + extra.Count;
         if (_argv.Length < argc + 1) _argv = new nint[(argc + 1) * 2];
         if (_envp.Length < envCount + 1) _envp = new nint[(envCount + 1) * 2];
-        _baseEnvironment.CopyTo(_envp, 0);
+        baseEnvironment.CopyTo(_envp, 0);
         var actions = _actions;
         fixed (byte* arenaPtr = _arena)
         fixed (byte* root = _root)
@@ -167,23 +222,31 @@ public sealed unsafe class Spawner : IDisposable
         {
             for (int i = 0; i < argc; i++) argvPtr[i] = (nint)(arenaPtr + _offsets[i]);
             argvPtr[argc] = 0;
-            for (int i = 0; i < extra.Count; i++) envpPtr[_baseEnvironment.Length + i] = (nint)(arenaPtr + _offsets[argc + i]);
+            for (int i = 0; i < extra.Count; i++) envpPtr[baseEnvironment.Length + i] = (nint)(arenaPtr + _offsets[argc + i]);
             envpPtr[envCount] = 0;
 
             Spawn.posix_spawn_file_actions_init(actions);
             try
             {
-                int rc = Spawn.posix_spawn_file_actions_addopen(actions, 0, devNull, Spawn.O_RDONLY, 0);
+                int rc = inR < 0 ? Spawn.posix_spawn_file_actions_addopen(actions, 0, devNull, Spawn.O_RDONLY, 0)
+                    : Spawn.posix_spawn_file_actions_adddup2(actions, inR, 0);
                 rc |= Spawn.posix_spawn_file_actions_adddup2(actions, outW, 1);
                 rc |= Spawn.posix_spawn_file_actions_adddup2(actions, errW, 2);
-                rc |= Spawn.posix_spawn_file_actions_adddup2(actions, cmdW, 3);
-                rc |= Spawn.posix_spawn_file_actions_adddup2(actions, repR, 4);
-                // 0..4 are taken, so once 5 is closed the reopen lands on 5 itself, and
-                // O_CLOEXEC (binaries) survives: no dup2 would clear it.
-                rc |= Spawn.posix_spawn_file_actions_addclose(actions, ScriptFd);
-                rc |= Spawn.posix_spawn_file_actions_addopen(actions, ScriptFd, arenaPtr + scriptPath,
-                    Files.O_PATH | (interpreted ? 0 : Files.O_CLOEXEC), 0);
-                rc |= Spawn.posix_spawn_file_actions_addclosefrom_np(actions, ScriptFd + 1);
+                if (program is null)
+                {
+                    rc |= Spawn.posix_spawn_file_actions_adddup2(actions, cmdW, 3);
+                    rc |= Spawn.posix_spawn_file_actions_adddup2(actions, repR, 4);
+                    // 0..4 are taken, so once 5 is closed the reopen lands on 5 itself, and
+                    // O_CLOEXEC (binaries) survives: no dup2 would clear it.
+                    rc |= Spawn.posix_spawn_file_actions_addclose(actions, ScriptFd);
+                    rc |= Spawn.posix_spawn_file_actions_addopen(actions, ScriptFd, arenaPtr + scriptPath,
+                        Files.O_PATH | (interpreted ? 0 : Files.O_CLOEXEC), 0);
+                    rc |= Spawn.posix_spawn_file_actions_addclosefrom_np(actions, ScriptFd + 1);
+                }
+                else
+                {
+                    rc |= Spawn.posix_spawn_file_actions_addclosefrom_np(actions, 3);
+                }
                 rc |= Spawn.posix_spawn_file_actions_addchdir_np(actions, root);
                 if (rc != 0)
                 {
@@ -191,7 +254,8 @@ public sealed unsafe class Spawner : IDisposable
                     return 0;
                 }
 
-                int result = Spawn.posix_spawn(out int pid, execPath, actions, _attr, (byte**)argvPtr, (byte**)envpPtr);
+                int result = Spawn.posix_spawn(out int pid, program is null ? execPath : arenaPtr + scriptPath,
+                    actions, _attr, (byte**)argvPtr, (byte**)envpPtr);
                 errno = result;
                 return result == 0 ? pid : 0;
             }

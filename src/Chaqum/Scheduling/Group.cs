@@ -27,6 +27,9 @@ public sealed class Group
 
     public int Running { get; internal set; }
 
+    /// <summary>Where the group's jobs run (group -x, -X): locally unless told otherwise.</summary>
+    public Executor Executor { get; set; } = Executor.Local;
+
     /// <summary>Jobs of this group that have not finished (queued, pending, running or
     /// between retries).</summary>
     internal int Members { get; set; }
@@ -35,7 +38,7 @@ public sealed class Group
     /// it holds no settings (a cap, barriers, a pause). The next mention makes it anew,
     /// as the first one did. Without this, a tree that names groups after, say, its
     /// customers would grow the daemon by a group per name, for as long as it runs.</summary>
-    internal bool Forgettable => !IsDefault && Members == 0 && MaxProcs == 0 && BreakAfter == 0 && Barriers.IsEmpty && !Paused && SpawnBackoff is null;
+    internal bool Forgettable => !IsDefault && Members == 0 && MaxProcs == 0 && BreakAfter == 0 && Barriers.IsEmpty && !Paused && SpawnBackoff is null && Executor.IsLocal;
     public Slots Slots { get; } = new();
 
     /// <summary>The sample number that allowed the last barrier-gated start: the next one
@@ -97,5 +100,13 @@ public sealed record GroupLimits
     /// <summary>-B: consecutive failures that pause the group (0: never).</summary>
     public int? BreakAfter { get; init; }
 
-    public bool IsEmpty => MaxProcs is null && MaxCpu is null && MaxLoad is null && MinMemory is null && MaxPressure is null && BreakAfter is null;
+    /// <summary>-x with -X: where the group's jobs run from now on (null: unchanged).</summary>
+    public Executor? Executor { get; init; }
+    /// <summary>-X alone: new extra executor arguments for the group's current executor.</summary>
+    public IReadOnlyList<string>? ExtraArgs { get; init; }
+
+    /// <summary>Any of the barriers that measure this machine (-c -l -M -P).</summary>
+    public bool HasBarriers => MaxCpu is not null || MaxLoad is not null || MinMemory is not null || MaxPressure is not null;
+
+    public bool IsEmpty => MaxProcs is null && !HasBarriers && BreakAfter is null && Executor is null && ExtraArgs is null;
 }

@@ -90,6 +90,7 @@ public sealed class Job
         public ResourceUsage Usage;
         public ITimerHandle? EscalationTimer;
         public TimeSpan LastRuntime;
+        public Placement? Placement;
     }
 
     private RunState? _run;
@@ -106,6 +107,11 @@ public sealed class Job
     internal ITimerHandle? EscalationTimer { get => _run?.EscalationTimer; set => Run.EscalationTimer = value; }
     /// <summary>Runtime of the last attempt that ran.</summary>
     public TimeSpan LastRuntime { get => _run?.LastRuntime ?? TimeSpan.Zero; internal set => Run.LastRuntime = value; }
+
+    /// <summary>Where the current (or last) attempt runs when not on this machine: the
+    /// executor, node and the cluster's own id for it. Null for a local job. Set by the
+    /// process side; the scheduler only carries it to ps, show, the journal and the history.</summary>
+    public Placement? Placement { get => _run?.Placement; set => Run.Placement = value; }
 
     private List<Action<Job>>? _finishWatchers;
     private List<Job>? _children;

@@ -46,12 +46,24 @@ public sealed partial class Scheduler
         {
             int max = group.MaxProcs, breakAfter = group.BreakAfter;
             var barriers = group.Barriers;
+            var executor = limits.Executor ?? (limits.ExtraArgs is { } extra ? group.Executor with { ExtraArgs = extra } : group.Executor);
+            // Barriers sample this machine's CPU, load, memory and pressure: they say nothing
+            // about the nodes a Slurm group's jobs run on, where Slurm itself allocates.
+            if (!executor.IsLocal && (limits.HasBarriers || !group.Barriers.With(limits).IsEmpty))
+                throw new SchedulingException($"group {name} runs on {executor.Name}: -c/-l/-M/-P measure this machine, " +
+                    "not the cluster's nodes; give Slurm's own options with -X (e.g. -X '--mem=4G --cpus-per-task=2')");
+            if (executor.IsLocal && executor.ExtraArgs.Count > 0)
+                throw new SchedulingException($"group {name} runs locally: -X (extra executor arguments) needs -x slurm[:PARTITION]");
             if (limits.MaxProcs is { } m) group.MaxProcs = m;
             if (limits.BreakAfter is { } b) group.BreakAfter = b;
             group.Barriers = group.Barriers.With(limits);
+            var before = group.Executor;
+            group.Executor = executor;
+            if (before != executor) _log.LogInformation("group {Group}: jobs started from now on run on {Executor}{Extra}", name, executor.Name,
+                executor.ExtraArgs.Count > 0 ? " with " + string.Join(' ', executor.ExtraArgs.Select(Chaqum.Words.ShellWords.Quote)) : "");
             _log.LogDebug("group {Group}: max {Max}, barriers {Barriers}", name, group.MaxProcs, group.Barriers);
             // Trees that give -m with every enqueue change nothing after the first.
-            if (max != group.MaxProcs || breakAfter != group.BreakAfter || barriers != group.Barriers) GroupChanged?.Invoke(group);
+            if (max != group.MaxProcs || breakAfter != group.BreakAfter || barriers != group.Barriers || before != executor) GroupChanged?.Invoke(group);
         }
         return group;
     }

@@ -328,6 +328,9 @@ public sealed partial class Scheduler
             : job.KillSource == KillSource.Timeout ? Outcome.TimedOut
             : job.KillSource != KillSource.None ? Outcome.Killed
             : status.Signal is not null ? Outcome.Killed
+            // Neither an exit nor a signal: it never ran where it was sent (a Slurm job
+            // that got no allocation). Retries apply, as to any failure.
+            : status.ExitCode is null ? Outcome.SpawnFailed
             : Outcome.Failed;
         job.LastRuntime = runtime;
         AttemptEnded?.Invoke(job, status, outcome);

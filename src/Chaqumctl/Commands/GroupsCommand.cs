@@ -14,16 +14,25 @@ public static class GroupsCommand
         {
             var groups = context.Call(ControlVerbs.Groups).Groups;
             if (parsed.GetValue(json)) { Format.Json(groups, ControlJson.Indented.IReadOnlyListGroupInfo); return Program.Ok; }
-            Format.Table(new[] { "GROUP", "MAX", "RUNNING", "QUEUED", "PAUSED", "BARRIERS", "HELD BY" },
-                groups.Select(g => (IReadOnlyList<string>)new[]
+            // RUNS ON only when some group runs elsewhere: a local tree keeps its table.
+            bool remote = groups.Any(g => g.Executor is not null);
+            var header = new List<string> { "GROUP", "MAX", "RUNNING", "QUEUED", "PAUSED", "BARRIERS", "HELD BY" };
+            if (remote) header.Insert(5, "RUNS ON");
+            Format.Table(header, groups.Select(g =>
                 {
-                    g.Name ?? "(none)",
-                    g.MaxProcs == 0 ? "-" : Format.Text(g.MaxProcs),
-                    Format.Text(g.Running),
-                    Format.Text(g.Queued),
-                    g.PausedReason is { } why ? $"yes: {why}" : g.Paused ? "yes" : "no",
-                    Format.Text(g.Barriers),
-                    Format.Text(g.HeldBy),
+                    var row = new List<string>
+                    {
+                        g.Name ?? "(none)",
+                        g.MaxProcs == 0 ? "-" : Format.Text(g.MaxProcs),
+                        Format.Text(g.Running),
+                        Format.Text(g.Queued),
+                        g.PausedReason is { } why ? $"yes: {why}" : g.Paused ? "yes" : "no",
+                        Format.Text(g.Barriers),
+                        Format.Text(g.HeldBy),
+                    };
+                    if (remote) row.Insert(5, g.Executor is null ? "local"
+                        : g.Executor + (g.ExecutorArgs is { Count: > 0 } args ? " " + Chaqum.Words.ShellWords.Join(args) : ""));
+                    return (IReadOnlyList<string>)row;
                 }));
             return Program.Ok;
         });

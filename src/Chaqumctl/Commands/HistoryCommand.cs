@@ -39,13 +39,21 @@ public static class HistoryCommand
                 Limit = Math.Max(1, parsed.GetValue(limit)),
             })) ?? new List<RunRecord>();
             if (parsed.GetValue(json)) { Format.Json(new JsonArray(runs.Select(r => (JsonNode?)Json(r)).ToArray())); return Program.Ok; }
-            Format.Table(new[] { "ID", "ATTEMPT", "OUTCOME", "STATUS", "STARTED", "RUNTIME", "COMMAND" },
-                runs.Select(r => (IReadOnlyList<string>)new[]
+            // NODE only when some run went to a cluster: a tree that never does keeps its table.
+            bool remote = runs.Any(r => r.Executor is not null);
+            var header = new List<string> { "ID", "ATTEMPT", "OUTCOME", "STATUS", "STARTED", "RUNTIME", "COMMAND" };
+            if (remote) header.Insert(6, "NODE");
+            Format.Table(header, runs.Select(r =>
                 {
-                    r.Id, r.Attempt.ToString(CultureInfo.InvariantCulture), r.Outcome,
-                    r.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? (r.Signal is { } sig ? $"-{sig}" : "N"),
-                    Format.When(Iso(r.StartedAt ?? r.EnqueuedAt)), Format.Duration(r.RuntimeSeconds),
-                    Chaqum.Words.ShellWords.Join(new[] { r.Script }.Concat(r.Args)),
+                    var row = new List<string>
+                    {
+                        r.Id, r.Attempt.ToString(CultureInfo.InvariantCulture), r.Outcome,
+                        r.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? (r.Signal is { } sig ? $"-{sig}" : "N"),
+                        Format.When(Iso(r.StartedAt ?? r.EnqueuedAt)), Format.Duration(r.RuntimeSeconds),
+                        Chaqum.Words.ShellWords.Join(new[] { r.Script }.Concat(r.Args)),
+                    };
+                    if (remote) row.Insert(6, r.Executor is null ? "-" : (r.Node ?? "-") + (r.ExternalId is { } id ? "/" + id : ""));
+                    return (IReadOnlyList<string>)row;
                 }));
             return Program.Ok;
         });
@@ -111,6 +119,9 @@ public static class HistoryCommand
         ["max_rss_bytes"] = r.MaxRssBytes,
         ["pid"] = r.Pid == 0 ? null : r.Pid,
         ["plan"] = r.Plan,
+        ["executor"] = r.Executor,
+        ["node"] = r.Node,
+        ["external_id"] = r.ExternalId,
     };
 
     public static string? Iso(DateTimeOffset? t) => Chaqum.Control.Messages.ControlProtocol.Time(t);

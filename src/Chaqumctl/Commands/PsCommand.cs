@@ -31,9 +31,12 @@ public static class PsCommand
         var list = jobs as IReadOnlyList<JobInfo> ?? jobs.ToList();
         // Plan steps say where in their plan they are; the column is there only when some are.
         bool plans = list.Any(j => j.PlanPath is not null);
+        // NODE only when some job runs on a cluster: a tree that never does keeps its table.
+        bool remote = list.Any(j => j.Executor is not null);
         var header = new List<string> { "ID", "STATE", "GROUP", "PID", "STARTED", "RUNTIME", "USUAL" };
         if (plans) header.Add("PLAN");
         header.Add("");
+        if (remote) header.Insert(4, "NODE");
         Format.Table(header, list.Select(j =>
         {
             var row = new List<string>
@@ -48,9 +51,15 @@ public static class PsCommand
             };
             if (plans) row.Add(j.PlanPath ?? "-");
             row.Add(j.LongerThanUsual ? "LONGER" : j.Urgent && j.StartedAt is null ? "URGENT" : "");
+            if (remote) row.Insert(4, Node(j));
             return (IReadOnlyList<string>)row;
         }));
     }
+
+    /// <summary>"n1/42": node and Slurm job id; "pending" before the cluster placed it;
+    /// "-" for a local job.</summary>
+    public static string Node(JobInfo j) =>
+        j.Executor is null ? "-" : (j.Node ?? "pending") + (j.ExternalId is { } id ? "/" + id : "");
 
     /// <summary>When it started; for a job waiting for its due time, "due" and that time.</summary>
     private static string Started(JobInfo j) =>

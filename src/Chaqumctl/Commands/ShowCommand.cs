@@ -35,7 +35,11 @@ public static class ShowCommand
         if (job.DueAt is { } due) Row("due", Format.When(due));
         if (job.EndReason is { } reason) Row("ended", reason);
         Row("group", Format.Text(job.Group) + (job.Slot is { } slot ? $", slot {slot}" : ""));
-        Row("pid", Format.Text(job.Pid) + (job.Processes is { } p ? $" ({p} processes in its group)" : ""));
+        Row("pid", Format.Text(job.Pid) + (job.Processes is { } p ? $" ({p} processes in its group)" : "")
+            + (job.Executor is not null && job.Pid is not null ? " (srun, on this machine)" : ""));
+        Row("runs on", job.Executor is null ? "this machine"
+            : job.Executor + (job.Node is { } node ? $", node {node}" : ", waiting for an allocation")
+              + (job.ExternalId is { } xid ? $", Slurm job {xid}" : ""));
         Row("attempt", $"{job.Attempt} (retries {job.Retries})");
         Row("priority", Format.Text(job.Priority));
         if (job.TimeoutSeconds is { } t) Row("timeout", Format.Duration(t));

@@ -16,11 +16,18 @@ public static class Sh
 
     /// <summary>Runs a daemon whose init is <paramref name="body"/> (with the prelude) until
     /// it exits, which must be with 0; returns what init printed (its replies).</summary>
-    public static List<string> InitOutput(TempTree tree, string body)
+    public static List<string> InitOutput(TempTree tree, string body) => InitOutput(tree, body, null, out _);
+
+    /// <summary>As above, with environment for the daemon (SLURM_CONF, say).</summary>
+    public static List<string> InitOutput(TempTree tree, string body, IDictionary<string, string?>? env) => InitOutput(tree, body, env, out _);
+
+    /// <summary>As above; log is the daemon's whole log.</summary>
+    public static List<string> InitOutput(TempTree tree, string body, IDictionary<string, string?>? env, out string log)
     {
         tree.Script("init", Script(body));
-        using var d = DaemonProcess.Start(tree);
-        Assert.That(d.WaitForExit(), Is.EqualTo(0), d.Log);
+        using var d = DaemonProcess.Start(tree, Array.Empty<string>(), env);
+        Assert.That(d.WaitForExit(env is null ? null : TimeSpan.FromSeconds(180)), Is.EqualTo(0), d.Log);
+        log = d.Log;
         return d.Output("init");
     }
 }

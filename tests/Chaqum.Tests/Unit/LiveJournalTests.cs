@@ -102,6 +102,30 @@ public class LiveJournalTests
     }
 
     [Test]
+    public void A_Slurm_job_s_executor_node_and_id_and_its_group_s_executor_are_read_back()
+    {
+        var group = new Group("remote") { Executor = new Executor(ExecutorKind.Slurm, "main", new[] { "--time=5", "--mem=1G" }) };
+        var job = new Job("work/3", 3, new ScriptPath("work", "/tree/work"), Array.Empty<string>(), null, group, JobOptions.Default)
+        {
+            EnqueuedAt = DateTimeOffset.UnixEpoch.AddSeconds(1_764_500_003),
+            Attempt = 1,
+        };
+        var live = new List<Job> { job };
+        using var journal = new LiveJournal(_dir, () => live, NullLogger.Instance, groups: () => new[] { group });
+        journal.Begin();
+        job.Placement = new Placement("slurm:main", null, null, "chaqum:/tree:work/3");
+        journal.Started(job);
+        Assert.That(LiveJournal.Read(_dir).Jobs.Single().Job.Executor, Is.EqualTo("slurm:main"), "known before the node is");
+        job.Placement = new Placement("slurm:main", "n2", "42", "chaqum:/tree:work/3");
+        journal.Started(job); // what Placed writes, for a running job
+        var contents = LiveJournal.Read(_dir);
+        var r = contents.Jobs.Single().Job;
+        Assert.That((r.Executor, r.Node, r.ExternalId), Is.EqualTo(("slurm:main", "n2", "42")));
+        Assert.That(contents.Groups.Single().Limits.Executor, Is.EqualTo(group.Executor));
+        live.Clear();
+    }
+
+    [Test]
     public void What_a_restart_needs_is_read_back_and_a_change_to_a_waiting_job_wins()
     {
         // Held, Urgent and DueAt are plain data here (their behaviour is enqueue -H/-U/-d's).

@@ -30,6 +30,8 @@ public sealed class GroupsRequest(ControlServices services) : IControlRequest
                 BreakAfter = g.BreakAfter,
                 ConsecutiveFailures = g.ConsecutiveFailures,
                 PausedReason = g.PausedReason,
+                Executor = g.Executor.IsLocal ? null : g.Executor.Name,
+                ExecutorArgs = g.Executor.ExtraArgs.Count > 0 ? g.Executor.ExtraArgs : null,
             }).ToList();
     }
 }

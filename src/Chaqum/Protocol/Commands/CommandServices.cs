@@ -10,4 +10,6 @@ public sealed record CommandServices(Scheduler Scheduler, PostOffice PostOffice,
 {
     /// <summary>The daemon's plans (plan, waitplan).</summary>
     public Plans.PlanBook? Plans { get; init; }
+    /// <summary>Asked before a group is moved to an executor other than local (group -x).</summary>
+    public IExecutorCheck? Executors { get; init; }
 }

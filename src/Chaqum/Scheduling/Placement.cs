@@ -1,0 +1,12 @@
+namespace Chaqum.Scheduling;
+
+/// <summary>Where a job's attempt runs off this machine: the executor ("slurm:main"), the
+/// node once known, and the executor's id for it (the Slurm job id). Display and crash
+/// recovery use it; nothing in the scheduler depends on it.</summary>
+public sealed record Placement(string Executor, string? Node, string? ExternalId, string? ExternalName)
+{
+    /// <summary>One line for logs and show: "slurm:main, node n1, Slurm job 42".</summary>
+    public string Describe() =>
+        Executor + (Node is { Length: > 0 } n ? $", node {n}" : ", waiting for an allocation")
+        + (ExternalId is { Length: > 0 } id ? $", Slurm job {id}" : "");
+}
