@@ -175,6 +175,8 @@ public sealed class Daemon : IDisposable
             StateDir = stateDir ?? "",
             SocketPath = SocketPath,
             StartedAt = DateTimeOffset.Now,
+            Events = new EventFeed(Scheduler),
+            Counters = new DaemonCounters(Scheduler),
         };
         var requests = new ControlRequests(_loop, new IControlRequest[]
         {
@@ -198,6 +200,8 @@ public sealed class Daemon : IDisposable
             new SnapshotRequest(control),
             HoldRequest.Hold(control),
             HoldRequest.Release(control),
+            new StatusRequest(control),
+            new EventsRequest(control),
         }, _log);
         _control = new ControlServer(SocketPath, requests, _log);
         if (stateDir is not null) WritePointer(stateDir, SocketPath);

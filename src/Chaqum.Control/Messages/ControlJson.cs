@@ -50,6 +50,9 @@ namespace Chaqum.Control.Messages;
 [JsonSerializable(typeof(RepeatInfo))]
 [JsonSerializable(typeof(RepeatsResult))]
 [JsonSerializable(typeof(Snapshot))]
+[JsonSerializable(typeof(EventsArgs))]
+[JsonSerializable(typeof(DaemonEvent))]
+[JsonSerializable(typeof(StatusResult))]
 public sealed partial class ControlJson : JsonSerializerContext
 {
     /// <summary>The same types, written indented for people (chaqumctl --json).</summary>

@@ -45,4 +45,8 @@ public static class ControlVerbs
     public static readonly ControlVerb<NoArgs, Snapshot> Snapshot = new("snapshot", j => j.NoArgs, j => j.Snapshot);
     public static readonly ControlVerb<HoldArgs, HoldResult> Hold = new("hold", j => j.HoldArgs, j => j.HoldResult);
     public static readonly ControlVerb<HoldArgs, HoldResult> Release = new("release", j => j.HoldArgs, j => j.HoldResult);
+    public static readonly ControlVerb<NoArgs, StatusResult> Status = new("status", j => j.NoArgs, j => j.StatusResult);
+    /// <summary>Streams events ({"change": ...}) until the connection closes; never answers
+    /// while the daemon runs.</summary>
+    public static readonly ControlVerb<EventsArgs, LogEnd> Events = new("events", j => j.EventsArgs, j => j.LogEnd);
 }

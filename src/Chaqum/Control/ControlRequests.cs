@@ -29,6 +29,9 @@ public sealed record ControlServices(
     public required string StateDir { get; init; }
     public required string SocketPath { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>The events request's source (null in tests that build services by hand).</summary>
+    public EventFeed? Events { get; init; }
+    public DaemonCounters? Counters { get; init; }
 
     /// <summary>One job's view, on the loop.</summary>
     public Messages.JobInfo View(Job job) => JobView.Of(job, Clock, History?.UsualFor(job.Script.Relative));
@@ -52,6 +55,7 @@ public sealed class ControlRequests
     public void Dispatch(ControlCall call)
     {
         call.Post = _loop.Post;
+        call.PostedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!_handlers.TryGetValue(call.Request.Command, out var handler))
         {
             call.Fail($"unknown request '{call.Request.Command}'");
