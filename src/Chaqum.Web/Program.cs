@@ -48,6 +48,7 @@ builder.WebHost.ConfigureKestrel(k =>
     else k.Listen(listening.Ip!);
 });
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+builder.Services.AddBadRequestSentences();
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(listening);
 builder.Services.AddSingleton(gate);
@@ -76,6 +77,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 }));
 
 var app = builder.Build();
+app.UseBadRequestSentences();
 app.UseGuard(gate, listening);
 app.MapOpenApi();
 app.MapApi();

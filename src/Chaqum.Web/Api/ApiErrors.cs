@@ -23,6 +23,7 @@ public static class ApiErrors
         try { return await call(); }
         catch (DaemonDownException e) { return Result(503, e.Message); }
         catch (HistoryUnavailableException e) { return Result(500, e.Message); }
+        catch (SubmissionException e) { return Result(400, e.Message); }
         catch (ControlFailedException e) { return Result(StatusFor(e.Message), e.Message); }
     }
 

@@ -51,10 +51,10 @@ public static class ApiRoutes
                 return Results.Json(new JobsPage(page.Jobs, page.Total ?? page.Jobs.Count, from, count));
             })).WithSummary("Jobs the daemon holds, paged and filtered by the daemon");
 
-        api.MapGet("/jobs/{**rest}", (HttpContext context, DaemonLink daemon, string rest, bool? follow, int? lines) =>
+        api.MapGet("/jobs/{**rest}", (HttpContext context, DaemonLink daemon, string rest, string? follow, int? lines) =>
         {
             var (id, action) = Pages.Links.Split(rest, "log");
-            if (action == "log") return Log(context, daemon, id, follow == true, lines ?? -1);
+            if (action == "log") return Log(context, daemon, id, follow is "1" or "true" or "yes", lines ?? -1);
             return ApiErrors.Guarded(async () => Results.Json((await daemon.CallAsync(ControlVerbs.Show, new ShowArgs { Id = id, Lines = lines ?? 10 })).Job));
         }).WithSummary("One job (GET /api/jobs/ID), or its output (GET /api/jobs/ID/log, ?follow=1 streams JSON lines)");
 

@@ -48,7 +48,7 @@ public static class HistoryPage
             <tbody>{rows}</tbody></table>
             <p class="more">The newest {runs.Count} runs, newest first.</p>
             """);
-        var plots = script is null ? H($"<p class=\"hint\">Choose a script (or follow one from <a href=\"/stats\">stats</a>) to see its runtime over time.</p>")
+        var plots = script is not null && plotted.Count == 0 ? Html.Empty : script is null ? H($"<p class=\"hint\">Choose a script (or follow one from <a href=\"/stats\">stats</a>) to see its runtime over time.</p>")
             : H($"{Plots.Runtimes(plotted, $"Runtime of {script}, each run")}{Plots.Outcomes(plotted, $"Runs of {script}")}");
         return Layout.Page(context, script is null ? "History" : $"History of {script}", H($"{filter}{plots}{table}"), hub.Down, live: "none");
     }

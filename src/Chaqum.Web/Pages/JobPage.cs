@@ -32,7 +32,7 @@ public static class JobPage
             <dt>priority</dt><dd>{job.Priority}</dd>
             <dt>enqueued</dt><dd>{Format.Time(job.EnqueuedAt)}</dd>
             <dt>started</dt><dd>{Format.Time(job.StartedAt)}</dd>
-            <dt>runtime</dt><dd>{Format.Duration(job.RuntimeSeconds)} (usually {Format.Duration(job.UsualSeconds)} over {job.UsualRuns} runs){(job.LongerThanUsual ? new Html(" <span class=\"longer\">LONGER than usual</span>") : Html.Empty)}</dd>
+            <dt>runtime</dt><dd>{Format.Duration(job.RuntimeSeconds)} {(job.UsualSeconds is null ? "(no usual runtime yet: no successful run of its script)" : $"(usually {Format.Duration(job.UsualSeconds)} over {job.UsualRuns} runs)")}{(job.LongerThanUsual ? new Html(" <span class=\"longer\">LONGER than usual</span>") : Html.Empty)}</dd>
             <dt>cpu</dt><dd>{Format.Duration(job.CpuSeconds)}</dd>
             <dt>memory</dt><dd>{Format.Bytes(job.RssBytes ?? job.MaxRssBytes)}</dd>
             <dt>parents</dt><dd>{links(job.Parents)}</dd>

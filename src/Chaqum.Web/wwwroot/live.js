@@ -40,6 +40,7 @@
 
   // A job's page: its new output lines, as the server renders them (escaped).
   var output = document.getElementById("output");
+  if (output) output.scrollTop = output.scrollHeight;
   var source = output && output.getAttribute("data-follow");
   if (source) {
     var follow = new EventSource(source);
