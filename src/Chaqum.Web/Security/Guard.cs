@@ -61,7 +61,7 @@ public static class Guard
     });
 
     public static bool IsApi(string path) =>
-        path.StartsWith("/api/", StringComparison.Ordinal) || path == "/jobs" || path == "/metrics" || path.StartsWith("/openapi/", StringComparison.Ordinal);
+        path.StartsWith("/api/", StringComparison.Ordinal) || path == "/metrics" || path.StartsWith("/openapi/", StringComparison.Ordinal);
 
     private static bool CrossSite(HttpRequest request)
     {
