@@ -13,12 +13,16 @@ public static class JobPage
 
     public static async Task<IResult> Render(HttpContext context, DaemonLink daemon, string id, Html? notice = null)
     {
+        var history = context.RequestServices.GetRequiredService<HistoryReader>();
         JobDetails job;
         try { job = (await daemon.CallAsync(ControlVerbs.Show, new ShowArgs { Id = id, Lines = OutputLines })).Job; }
         catch (DaemonDownException e) { return Layout.Page(context, id, H($"<p>The job is not shown while the daemon is away; <a href=\"{Links.Query("/history", ("id", id))}\">its runs</a> are.</p>"), e.Message); }
         catch (ControlFailedException e)
         {
-            return Layout.Page(context, id, H($"<p class=\"error\">{e.Message}.</p><p>See <a href=\"{Links.Query("/history", ("id", id))}\">its runs in the history</a>.</p>"), status: 404);
+            // A job that has ended and whose result nobody holds is forgotten by the daemon:
+            // its page comes from the history (and its output file, which log still reads).
+            if (await EndedJobPage.Render(context, daemon, history, id) is { } ended) return ended;
+            return Layout.Page(context, id, H($"<p class=\"error\">{e.Message}.</p><p>See <a href=\"{Links.Query("/history", ("id", id))}\">its runs in the history</a>.</p>"), live: "retry", status: 404);
         }
 
         var links = (IEnumerable<string> ids) => ids.Any() ? Join(ids.Select(i => H($"{Layout.JobLink(i)} "))) : new Html("-");
@@ -27,7 +31,7 @@ public static class JobPage
             <dt>command</dt><dd class="cmd">{job.Command}</dd>
             <dt>state</dt><dd id="job-state">{Layout.StateBadge(job.State, job.LongerThanUsual)} {(job.Status is null ? "" : $"status {job.Status} ({job.Outcome})")}</dd>
             <dt>group</dt><dd>{job.Group ?? "-"}{(job.Slot is { } slot ? $", slot {slot}" : "")}</dd>
-            <dt>pid</dt><dd>{(job.Pid is { } pid ? $"{pid} ({job.Processes} processes)" : "-")}</dd>
+            <dt>pid</dt><dd>{(job.Pid is { } pid ? $"{pid} ({job.Processes} {(job.Processes == 1 ? "process" : "processes")})" : "-")}</dd>
             <dt>attempt</dt><dd>{job.Attempt} (retries {job.Retries})</dd>
             <dt>priority</dt><dd>{job.Priority}</dd>
             <dt>enqueued</dt><dd>{Format.Time(job.EnqueuedAt)}</dd>

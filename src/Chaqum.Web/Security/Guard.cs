@@ -29,7 +29,9 @@ public static class Guard
         var headers = context.Response.Headers;
         headers.ContentSecurityPolicy = Policy;
         headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on
+        // its own forms, which the cross-site check below would have to let through.
+        headers["Referrer-Policy"] = "same-origin";
         headers.XFrameOptions = "DENY";
         headers.CacheControl = "no-store";
 
@@ -65,8 +67,11 @@ public static class Guard
 
     private static bool CrossSite(HttpRequest request)
     {
+        // A browser that says where a request comes from is believed first (it cannot be
+        // made to lie by a page); programs (curl) send neither header.
         string? site = request.Headers["Sec-Fetch-Site"];
         if (site is "cross-site" or "same-site") return true;
+        if (site is "same-origin" or "none") return false;
         string? origin = request.Headers.Origin;
         if (string.IsNullOrEmpty(origin)) return false;
         if (origin == "null") return true;

@@ -14,20 +14,28 @@
     var pending = null;
     events.addEventListener("daemon", function (e) {
       if (banner) banner.hidden = e.data === "up";
-      if (e.data === "up" && banner && banner.dataset.was === "down") refresh();
+      if (e.data === "up" && banner && banner.dataset.was === "down") refresh(0);
       if (banner) banner.dataset.was = e.data;
     });
     events.addEventListener("change", function () { if (mode === "page") schedule(); });
     events.addEventListener("skipped", function () { if (mode === "page") schedule(); });
     function schedule() {
       if (pending) return;
-      pending = setTimeout(function () { pending = null; refresh(); }, 1000);
+      pending = setTimeout(function () { pending = null; refresh(0); }, 1000);
     }
   }
 
-  function refresh() {
+  // A job that just ended may be neither in the daemon nor yet in the history (written
+  // within a fraction of a second): its page answers 404 for a moment. Try again a few
+  // times, a second apart, then give up.
+  if (mode === "retry") setTimeout(function () { refresh(5); }, 1000);
+
+  function refresh(tries) {
     fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (r) {
+        if (r.status === 404 && tries > 0) { setTimeout(function () { refresh(tries - 1); }, 1000); return null; }
+        return r.ok ? r.text() : null;
+      })
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
@@ -57,7 +65,9 @@
     follow.addEventListener("end", function (e) {
       follow.close();
       if (end) end.textContent = "The job ended: " + e.data + ".";
-      refresh();
+      var state = document.getElementById("job-state");
+      if (state) state.textContent = e.data;
+      refresh(5);
     });
     follow.addEventListener("failed", function (e) { follow.close(); if (end) end.textContent = e.data; });
   }
