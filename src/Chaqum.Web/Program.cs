@@ -32,6 +32,12 @@ catch (UsageException e)
     return 2;
 }
 
+if (!Chaqum.Web.Native.ParentWatch.Arm())
+{
+    Console.Error.WriteLine("chaqum-web: the daemon that started me is gone");
+    return 1;
+}
+
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });

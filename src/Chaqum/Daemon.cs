@@ -32,6 +32,10 @@ public sealed record DaemonOptions
     public string? User { get; init; }
     /// <summary>--no-resume: the jobs the last run kept are recorded dropped, not run.</summary>
     public bool NoResume { get; init; }
+    /// <summary>--web ADDR: start chaqum-web for this tree as a supervised child.</summary>
+    public string? Web { get; init; }
+    /// <summary>--web-token-file FILE: its --token-file.</summary>
+    public string? WebTokenFile { get; init; }
 }
 
 /// <summary>
@@ -53,6 +57,7 @@ public sealed class Daemon : IDisposable
     private readonly Triggers.InotifyWatches _watches;
     private readonly JobNumberFile _jobNumbers;
     private readonly ControlServer _control;
+    private readonly WebChild? _web;
     private readonly HistoryWriter? _historyWriter;
     private readonly LiveJournal? _journal;
     private readonly JobOutputFiles? _outputFiles;
@@ -204,6 +209,12 @@ public sealed class Daemon : IDisposable
             new EventsRequest(control),
         }, _log);
         _control = new ControlServer(SocketPath, requests, _log);
+        if (options.Web is { } web)
+        {
+            _web = new WebChild(new WebChild.Settings(web, options.WebTokenFile is null ? null : Path.GetFullPath(options.WebTokenFile), tree.Root, SocketPath, stateDir),
+                _reaper, _loop, _loop.Clock, _log);
+            _runner.NotAJob = pid => pid == _web.Pid;
+        }
         if (stateDir is not null) WritePointer(stateDir, SocketPath);
     }
 
@@ -257,6 +268,8 @@ public sealed class Daemon : IDisposable
         _thread = new Thread(RunLoop) { Name = "chaqum-loop", IsBackground = true };
         _thread.Start();
         _control.Start();
+        // Once the socket answers: chaqum-web's first request finds it.
+        if (_web is { } web) _loop.Post(web.Start);
     }
 
     /// <summary>The jobs the last run kept come back before init starts; init is told how
@@ -298,6 +311,7 @@ public sealed class Daemon : IDisposable
         _loop.Post(() =>
         {
             _status.Stopping("stop requested");
+            _web?.Stop();
             // With a state directory, what waits is kept for the next start.
             if (count == 1) Scheduler.Shutdown(keep: _journal is not null);
             else
@@ -311,6 +325,7 @@ public sealed class Daemon : IDisposable
     private void OnIdle()
     {
         _status.Stopping("nothing left to do");
+        _web?.Stop();
         // Nothing survives the daemon: what jobs left behind, in cgroups that outlived
         // them or anywhere below us (we are the subreaper, so orphans are ours), gets
         // SIGTERM, then SIGKILL after the grace period, and we wait for it to be gone

@@ -16,7 +16,7 @@ public static class JobsTable
             <td class="n">{Format.Duration(j.RuntimeSeconds)}</td><td class="n">{Format.Duration(j.UsualSeconds)}</td></tr>
             """)));
         return H($"""
-            <table class="jobs"><thead><tr><th>id</th><th>state</th><th>group</th><th>command</th><th>pid</th><th>started</th><th>runtime</th><th>usual</th></tr></thead>
+            <table class="jobs"><thead><tr><th>id</th><th>state</th><th>group</th><th>command</th><th class="n">pid</th><th>started</th><th class="n">runtime</th><th class="n">usual</th></tr></thead>
             <tbody>{rows}</tbody></table>
             {(total > jobs.Count ? H($"<p class=\"more\">{jobs.Count} of {total} shown.</p>") : Html.Empty)}
             """);

@@ -17,7 +17,8 @@ public static class SnapshotsPage
             <tr><td class="n">{s.Number}</td><td>{Format.Time(s.Snapshot.TakenAt)}</td><td class="n">{s.Snapshot.Jobs.Count}</td>
             <td><a href="/snapshots/{s.Number}.json" download="snapshot-{s.Number}.json">JSON</a></td></tr>
             """)));
-        var options = Join(all.Select(s => H($"<option value=\"{s.Number}\">{s.Number} ({Format.Time(s.Snapshot.TakenAt)})</option>")));
+        int defaultA = a ?? (all.Count >= 2 ? all[^2].Number : 0), defaultB = b ?? (all.Count >= 1 ? all[^1].Number : 0);
+        Html Options(int selected) => Join(all.Select(s => H($"<option value=\"{s.Number}\"{(s.Number == selected ? new Html(" selected") : Html.Empty)}>{s.Number} ({Format.Time(s.Snapshot.TakenAt)})</option>")));
         Html diff = Html.Empty;
         if (a is { } first && b is { } second)
         {
@@ -47,8 +48,8 @@ public static class SnapshotsPage
             <form method="post" action="/snapshots">{Layout.Token(context)}<button>Take a snapshot now</button></form>
             {(all.Count == 0 ? H($"<p>No snapshots taken yet.</p>") : H($"""
                 <table><thead><tr><th>#</th><th>taken</th><th>jobs</th><th></th></tr></thead><tbody>{rows}</tbody></table>
-                <form method="get" action="/snapshots" class="filter"><label>compare <select name="a">{options}</select></label>
-                <label>with <select name="b">{options}</select></label><button>Diff</button></form>
+                <form method="get" action="/snapshots" class="filter"><label>compare <select name="a">{Options(defaultA)}</select></label>
+                <label>with <select name="b">{Options(defaultB)}</select></label><button>Diff</button></form>
                 """))}
             {diff}
             """);
