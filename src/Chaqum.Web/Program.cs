@@ -48,7 +48,8 @@ builder.WebHost.ConfigureKestrel(k =>
     k.Limits.MaxRequestBodySize = 1024 * 1024;
     if (listening.UnixPath is { } path)
     {
-        if (File.Exists(path)) File.Delete(path);
+        // A leftover socket (a chaqum-web that died) is replaced; anything else is not ours.
+        if (Chaqum.Web.Native.SocketFile.IsSocket(path)) File.Delete(path);
         k.ListenUnixSocket(path);
     }
     else k.Listen(listening.Ip!);
@@ -93,6 +94,7 @@ app.MapLive();
 app.MapStatic();
 app.Services.GetRequiredService<DaemonMetrics>().Map(app);
 
+uint? umask = listening.UnixPath is null ? null : Chaqum.Web.Native.Umask.Set(0x3F) /* 077 */;
 try
 {
     await app.StartAsync();
@@ -102,7 +104,10 @@ catch (IOException e)
     Console.Error.WriteLine($"chaqum-web: cannot listen on {options.Listen}: {e.Message}");
     return 1;
 }
-if (listening.UnixPath is { } socket) File.SetUnixFileMode(socket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+finally
+{
+    if (umask is { } previous) Chaqum.Web.Native.Umask.Set(previous);
+}
 app.Logger.LogInformation("chaqum-web: serving {Tree} on {Address}{Token}", new DaemonLink(options).TreeRoot ?? options.Socket,
     listening.UnixPath is { } unix ? "unix:" + unix : string.Join(" ", app.Urls), gate.Enabled ? " (token required)" : "");
 await app.WaitForShutdownAsync();

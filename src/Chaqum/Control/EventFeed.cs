@@ -77,7 +77,10 @@ public sealed class EventFeed
             Job = job.Id,
             Script = job.Script.Relative,
             Group = job.Group.IsDefault ? null : job.Group.Name,
-            State = JobView.State(job),
+            // Not JobView.State: that reads /proc for a running job (stopped or not), and
+            // an event must cost the loop no file read. "stopped" shows in ps, not here.
+            State = job.Held && job.State is not (JobState.Running or JobState.Starting) && job.State.IsActive() ? "held"
+                : job.State == JobState.Running && job.Paused ? "paused" : job.State.Word(),
             Status = status,
             Outcome = outcome,
             RuntimeSeconds = runtime,

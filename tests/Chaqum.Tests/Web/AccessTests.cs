@@ -103,3 +103,34 @@ public class AccessTests
         Assert.That(history, Does.Contain("the daemon is not running").And.Contain("ok/"));
     }
 }
+
+/// <summary>chaqum-web on a unix socket: the API answers there, mode 0600.</summary>
+[TestFixture, CancelAfter(120_000)]
+public class UnixSocketTests
+{
+    [Test]
+    public void Chaqum_web_serves_on_a_unix_socket_of_mode_0600()
+    {
+        using var tree = new TempTree();
+        using var d = Chaqum.Tests.Control.Ctl.Daemon(tree, "");
+        string socket = Path.Combine(tree.StateDir, "web.sock");
+        Directory.CreateDirectory(tree.StateDir);
+        using var web = new WebServer(tree, "--listen", "unix:" + socket);
+        Assert.That(web.BaseUrl, Is.EqualTo("unix:" + socket));
+        Poll.Until(() => File.Exists(socket) && (File.GetUnixFileMode(socket) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) == 0,
+            "the socket to be there, mode 0600");
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancel) =>
+            {
+                var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await s.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socket), cancel);
+                return new System.Net.Sockets.NetworkStream(s, ownsSocket: true);
+            },
+        };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost/") };
+        Assert.That(http.GetStringAsync("api/status").Result, Does.Contain("\"daemon_running\":true"));
+        File.WriteAllText(tree.PathOf("stop"), "");
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+    }
+}
