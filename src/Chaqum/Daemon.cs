@@ -331,7 +331,9 @@ public sealed class Daemon : IDisposable
         // SIGTERM, then SIGKILL after the grace period, and we wait for it to be gone
         // (a killed process's own children come to us in turn, and are killed too).
         bool killing = Volatile.Read(ref _stopSignals) > 1;
-        if (_runner.SignalLeftovers(killing ? Signals.SIGKILL : Signals.SIGTERM) == 0)
+        // chaqum-web (--web) was sent SIGTERM above; it counts as left until it is reaped.
+        int Left(int signal) => _runner.SignalLeftovers(signal) + (_web?.Remaining(signal) ?? 0);
+        if (Left(killing ? Signals.SIGKILL : Signals.SIGTERM) == 0)
         {
             StopLoop();
             return;
@@ -339,7 +341,7 @@ public sealed class Daemon : IDisposable
         var deadline = _loop.Clock.Now + _options.Grace;
         void Check()
         {
-            int left = _runner.SignalLeftovers(killing ? Signals.SIGKILL : 0);
+            int left = Left(killing ? Signals.SIGKILL : 0);
             if (left == 0) { StopLoop(); return; }
             if (_loop.Clock.Now >= deadline || (!killing && Volatile.Read(ref _stopSignals) > 1))
             {
@@ -351,7 +353,7 @@ public sealed class Daemon : IDisposable
                 }
                 killing = true;
                 deadline = _loop.Clock.Now + _options.Grace;
-                _runner.SignalLeftovers(Signals.SIGKILL);
+                Left(Signals.SIGKILL);
             }
             _loop.After(TimeSpan.FromMilliseconds(50), Check);
         }

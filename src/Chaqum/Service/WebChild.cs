@@ -92,6 +92,15 @@ public sealed class WebChild(WebChild.Settings settings, Reaper reaper, ITimers 
         _delay = TimeSpan.FromTicks(Math.Min(_delay.Ticks * 2, MaxDelay.Ticks));
     }
 
+    /// <summary>For the daemon's last wait: 1 while chaqum-web has not been reaped (SIGKILL
+    /// sent to it when asked), else 0.</summary>
+    public int Remaining(int signal)
+    {
+        if (Pid <= 0) return 0;
+        if (signal == Signals.SIGKILL) Signals.Process(Pid, Signals.SIGKILL);
+        return 1;
+    }
+
     /// <summary>On the loop: no more restarts; SIGTERM to the running one.</summary>
     public void Stop()
     {
