@@ -67,6 +67,7 @@ builder.Services.AddSingleton<DaemonProbe>();
 builder.Services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider, Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider>();
 builder.Services.AddSingleton<Snapshots>();
 builder.Services.AddSingleton<EventHub>();
+builder.Services.AddSingleton<OutputHub>();
 builder.Services.AddHostedService(s => s.GetRequiredService<EventHub>());
 builder.Services.AddSingleton<DaemonMetrics>();
 builder.Services.AddAntiforgery(o =>

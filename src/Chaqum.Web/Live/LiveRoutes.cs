@@ -17,7 +17,7 @@ namespace Chaqum.Web.Live;
 ///   behind. From the one shared subscription of <see cref="EventHub"/>.
 /// - /live/output/ID: a job's new output lines (event "line", data the line's text as the
 ///   page shows it), then "end" with its state. The lines already on the page are not
-///   sent again: the stream starts with lines=0.
+///   sent again. One daemon follow per job, shared by every tab (<see cref="OutputHub"/>).
 ///
 /// Nothing here polls: an open tab waits on a queue that the daemon's events fill.
 /// </summary>
@@ -28,8 +28,8 @@ public static class LiveRoutes
         var live = app.MapGroup("/live").ExcludeFromDescription();
         live.MapGet("/events", (EventHub hub, IOptions<JsonOptions> json, CancellationToken cancel) =>
             TypedResults.ServerSentEvents(Events(hub, json.Value.SerializerOptions, cancel)));
-        live.MapGet("/output/{**id}", (DaemonLink daemon, string id, CancellationToken cancel) =>
-            TypedResults.ServerSentEvents(Output(daemon, id, cancel)));
+        live.MapGet("/output/{**id}", (OutputHub hub, string id, CancellationToken cancel) =>
+            TypedResults.ServerSentEvents(Output(hub, id, cancel)));
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Events(EventHub hub, JsonSerializerOptions json, [EnumeratorCancellation] CancellationToken cancel)
@@ -50,26 +50,24 @@ public static class LiveRoutes
         }
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Output(DaemonLink daemon, string id, [EnumeratorCancellation] CancellationToken cancel)
+    private static async IAsyncEnumerable<SseItem<string>> Output(OutputHub hub, string id, [EnumeratorCancellation] CancellationToken cancel)
     {
-        var items = LogFollower.Follow(daemon, id, 0, true, cancel).GetAsyncEnumerator(cancel);
-        try
+        using var tab = hub.Watch(id);
+        while (true)
         {
-            while (true)
+            LogItem? item;
+            try
             {
-                string? failed = null;
-                bool more = false;
-                try { more = await items.MoveNextAsync(); }
-                catch (OperationCanceledException) { }
-                catch (Exception e) when (e is DaemonDownException or ControlFailedException) { failed = e.Message; }
-                if (failed is not null) { yield return new SseItem<string>(failed, "failed"); yield break; }
-                if (!more) yield break;
-                var item = items.Current;
-                if (item.Line is { } line) yield return new SseItem<string>(JobPage.OutputLine(line).Value.TrimEnd('\n'), "line");
-                else if (item.Skipped is { } n) yield return new SseItem<string>($"[{n} lines skipped here: this page fell behind the job's output]", "skipped");
-                else if (item.End is { } end) yield return new SseItem<string>(end.State is null ? "ended" : $"{end.State}{(end.Status is null ? "" : $" (status {end.Status})")}", "end");
+                if (!await tab.Reader.WaitToReadAsync(cancel)) yield break;
+                if (!tab.Reader.TryRead(out item)) continue;
             }
+            catch (OperationCanceledException) { yield break; }
+            if (tab.TakeDropped() is > 0 and var lost)
+                yield return new SseItem<string>($"[{lost} lines skipped here: this page fell behind the job's output]", "skipped");
+            if (item.Line is { } line) yield return new SseItem<string>(JobPage.OutputLine(line).Value.TrimEnd('\n'), "line");
+            else if (item.Skipped is { } n) yield return new SseItem<string>($"[{n} lines skipped here: the job wrote faster than the page is sent]", "skipped");
+            else if (item.End is { } end) yield return new SseItem<string>(end.State is null ? "ended" : $"{end.State}{(end.Status is null ? "" : $" (status {end.Status})")}", "end");
+            else if (item.Failed is { } why) { yield return new SseItem<string>(why, "failed"); yield break; }
         }
-        finally { await items.DisposeAsync(); }
     }
 }

@@ -8,7 +8,11 @@ namespace Chaqum.Web.Live;
 
 /// <summary>One item of a job's output as the web passes it on: a line, a count of lines
 /// skipped (this reader fell behind and the daemon dropped them), or the end.</summary>
-public sealed record LogItem(LogLine? Line, long? Skipped, LogEnd? End);
+public sealed record LogItem(LogLine? Line, long? Skipped, LogEnd? End)
+{
+    /// <summary>The follow could not go on (no daemon, no such job): why.</summary>
+    public string? Failed { get; init; }
+}
 
 /// <summary>
 /// A job's output from the daemon's log request, as an async stream: the last N lines,
