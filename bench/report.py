@@ -161,6 +161,15 @@ if log:
     row(f"log: {size:.0f} MB of 60-byte lines", fmt_rate(log / 1e6, " MB/s") + cpu_per("cpu_log", 1e-3, "ms/GB"), fmt_rate(base_log / 1e6, " MB/s") + " cat to a file",
         fmt_ratio(q), ">= 0.50", check(None if q is None else q >= 0.50))
 
+# plans: daemon CPU for the same work as a plan and as -a enqueues (medians)
+if r["cpu_plan"] and r["cpu_deps"]:
+    plan_ms = statistics.median(ns for _, ns in r["cpu_plan"]) / 1e6
+    deps_ms = statistics.median(ns for _, ns in r["cpu_deps"]) / 1e6
+    steps = r["cpu_plan"][0][0]
+    q = plan_ms / deps_ms
+    row(f"plan of {steps:,} steps (parallel groups in sequence): daemon CPU", f"{plan_ms:,.0f} ms",
+        f"{deps_ms:,.0f} ms the same jobs enqueued with -a by a C job", fmt_ratio(q), "<= 1.20", check(q <= 1.20))
+
 if len(sys.argv) > 4:
     # Where the daemon's time went, per figure and thread (for docs/performance.md).
     with open(sys.argv[4], "w") as f:

@@ -12,6 +12,10 @@
  *                          SIGTERM: the daemon keeps them for its next start
  *   init resumed           as once, then SIGTERM (the resumed jobs would run on);
  *                          reports how many jobs the daemon resumed ($CHAQUM_RESUMED)
+ *   init plan G W          a plan of G parallel groups of W trivial steps in sequence,
+ *                          submitted with the plan verb and waited for with waitplan
+ *   init deps G W          the same work enqueued by this job: each job of a group with
+ *                          -a on every job of the group before, then waited for
  *
  * Results go to $BENCH_RESULTS as "KEY VALUE..." lines. */
 #include "bench.h"
@@ -296,6 +300,59 @@ int main(int argc, char **argv)
         for (int i = 0; i < k; i++) ids[i] = enqueue(line);
         wait_all("wait", &gate, 1, "0");
         wait_all("wait", ids, k, "0");
+    } else if (strcmp(mode, "plan") == 0 && argc == 4) {
+        int groups = atoi(argv[2]), width = atoi(argv[3]);
+        static const char step[] = "{\"type\":\"execute\",\"command\":[\"trivial\"]}";
+        size_t cap = (size_t)groups * ((size_t)width * sizeof step + 64) + 64, len = 0;
+        char *doc = malloc(cap);
+        len += (size_t)sprintf(doc + len, "{\"type\":\"sequence_group\",\"work\":[");
+        for (int g = 0; g < groups; g++) {
+            len += (size_t)sprintf(doc + len, "%s{\"type\":\"parallel_group\",\"work\":[", g ? "," : "");
+            for (int w = 0; w < width; w++) len += (size_t)sprintf(doc + len, "%s%s", w ? "," : "", step);
+            len += (size_t)sprintf(doc + len, "]}");
+        }
+        len += (size_t)sprintf(doc + len, "]}");
+        warm_up();
+        snapshot_threads();
+        long long cpu0 = daemon_cpu_ns(), t0 = now_ns();
+        char header[64];
+        int n = snprintf(header, sizeof header, "plan -- %zu\n", len);
+        write_all(3, header, (size_t)n);
+        write_all(3, doc, len);
+        write_all(3, "\n", 1);
+        char *reply = read_reply();
+        if (strncmp(reply, "S plan/", 7) != 0) die("plan answered '%s'", reply);
+        char line[128];
+        snprintf(line, sizeof line, "waitplan -- %s", reply + 2);
+        reply = ask(line);
+        if (!strstr(reply, " succeeded")) die("the plan ended: '%s'", reply);
+        result("plan", "%d %lld", groups * width, now_ns() - t0);
+        result("cpu_plan", "%d %lld", groups * width, daemon_cpu_ns() - cpu0);
+        report_threads("plan");
+    } else if (strcmp(mode, "deps") == 0 && argc == 4) {
+        int groups = atoi(argv[2]), width = atoi(argv[3]);
+        char **previous = calloc((size_t)width, sizeof *previous), **current = calloc((size_t)width, sizeof *current);
+        size_t cap = (size_t)width * 64 + 128;
+        char *line = malloc(cap);
+        warm_up();
+        snapshot_threads();
+        long long cpu0 = daemon_cpu_ns(), t0 = now_ns();
+        for (int g = 0; g < groups; g++) {
+            for (int w = 0; w < width; w++) {
+                /* Results nobody waits for are not kept (-F); the last group's are. */
+                int len = snprintf(line, cap, "enqueue%s", g < groups - 1 ? " -F" : "");
+                if (g > 0)
+                    for (int p = 0; p < width; p++) len += snprintf(line + len, cap - (size_t)len, " -a %s", previous[p]);
+                snprintf(line + len, cap - (size_t)len, " -- trivial");
+                current[w] = enqueue(line);
+            }
+            if (g > 0) for (int p = 0; p < width; p++) free(previous[p]);
+            char **swap = previous; previous = current; current = swap;
+        }
+        wait_all("wait", previous, width, "0");
+        result("deps", "%d %lld", groups * width, now_ns() - t0);
+        result("cpu_deps", "%d %lld", groups * width, daemon_cpu_ns() - cpu0);
+        report_threads("deps");
     } else if (strcmp(mode, "lines") == 0 && argc == 3) {
         char line[128];
         snprintf(line, sizeof line, "enqueue -- lines %s", argv[2]);

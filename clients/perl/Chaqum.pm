@@ -19,25 +19,28 @@ use Chaqum::Connection;
 use Chaqum::Error;
 use Chaqum::Job;
 use Chaqum::Message;
+use Chaqum::Plan;
 use Chaqum::Repeat;
 use Chaqum::Status;
 use Chaqum::Words ();
 
 our $VERSION = '1.000';
 
-our @CARP_NOT = qw(Chaqum::Connection Chaqum::Job Chaqum::Message Chaqum::Repeat Chaqum::Words);
+our @CARP_NOT = qw(Chaqum::Connection Chaqum::Job Chaqum::Message Chaqum::Plan Chaqum::Repeat Chaqum::Words);
 
 my @JOBS     = qw(enqueue job wait_jobs kill_jobs);
 my @REPEATS  = qw(repeat unrepeat group);
 my @MESSAGES = qw(send_bytes send_text send_json receive receive_text receive_json wait_received);
+my @PLANS    = qw(submit_plan submit_plan_file wait_plan);
 my @LOG      = qw(critical error warning info debug);
 my @IDENTITY = qw(ident parent tree job_group slot attempt changed_paths changes_incomplete);
 
-our @EXPORT_OK = (@JOBS, @REPEATS, @MESSAGES, @LOG, @IDENTITY);
+our @EXPORT_OK = (@JOBS, @REPEATS, @MESSAGES, @PLANS, @LOG, @IDENTITY);
 our %EXPORT_TAGS = (
     all      => \@EXPORT_OK,
     jobs     => [@JOBS, @REPEATS],
     messages => \@MESSAGES,
+    plans    => \@PLANS,
     log      => \@LOG,
     identity => \@IDENTITY,
 );
@@ -82,7 +85,7 @@ A job of a chaqum tree talks to the daemon through two pipes: it writes one
 command line to fd 3 and reads the reply from fd 4. This module speaks that
 protocol (F<docs/protocol.md>) with plain functions, and returns small objects
 for what they create: L<Chaqum::Job>, L<Chaqum::Message>, L<Chaqum::Repeat>,
-and L<Chaqum::Status> for how a job ended.
+L<Chaqum::Plan>, and L<Chaqum::Status> for how a job ended.
 
 Jobs find the module without any setup: the daemon appends the library's
 directory to C<PERL5LIB>. It uses core modules only.
@@ -115,7 +118,7 @@ An unknown option name croaks, so a typo does not pass unnoticed. Seconds
 
 Nothing is exported by default; call the functions with their full names as
 above, or import them: C<use Chaqum qw(enqueue wait_jobs);>, or by tag:
-C<:jobs>, C<:messages>, C<:log>, C<:identity>, C<:all>.
+C<:jobs>, C<:messages>, C<:plans>, C<:log>, C<:identity>, C<:all>.
 
 =head2 Text and bytes
 
@@ -575,6 +578,101 @@ sub wait_received {
     return wantarray ? @received : $received[0];
 }
 
+=head1 PLANS
+
+A plan is a JSON document of steps run in sequence or in parallel
+(C<sequence_group>, C<parallel_group>, C<execute>; see F<docs/protocol.md>),
+submitted as one unit. Its steps are ordinary jobs of the tree.
+
+=head2 submit_plan
+
+    my $plan = Chaqum::submit_plan({
+        type => 'sequence_group', work => [
+            { type => 'execute', command => ['fetch', $day], timeout => 600 },
+            { type => 'parallel_group', role => 'convert',
+              work => [map { { type => 'execute', command => ['convert', $_] } } @files] },
+        ],
+    });
+    my $plan = Chaqum::submit_plan($json_text);
+
+Submits a plan and returns its L<Chaqum::Plan> at once. A hash or array
+reference is sent as JSON (UTF-8, keys sorted, as L</send_json> does); a plain
+string is taken to be the JSON text already and sent as UTF-8 (see
+L</Text and bytes>). A bad plan is refused whole, before any step runs: the
+call dies with a L<Chaqum::Error> whose reason names the JSON path of the
+fault.
+
+=cut
+
+sub submit_plan {
+    my ($plan) = @_;
+    croak 'Chaqum::submit_plan: no plan given' unless defined $plan;
+    my $body;
+    if (ref $plan eq 'HASH' || ref $plan eq 'ARRAY') {
+        $body = _json()->encode($plan);
+    }
+    elsif (!ref $plan) {
+        $body = Chaqum::Words::to_bytes($plan);
+    }
+    else {
+        croak 'Chaqum::submit_plan: a plan is a hash reference or JSON text, not ' . ref $plan;
+    }
+    return _submit_plan_bytes($body);
+}
+
+=head2 submit_plan_file
+
+    my $plan = Chaqum::submit_plan_file('plans/nightly.json');
+
+Submits the plan kept in a file: its bytes are sent as they are.
+
+=cut
+
+sub submit_plan_file {
+    my ($path) = @_;
+    croak 'Chaqum::submit_plan_file: which file?' unless defined $path && length $path;
+    open my $fh, '<:raw', $path or croak "Chaqum::submit_plan_file: $path: $!";
+    my $body = do { local $/; <$fh> };
+    close $fh;
+    return _submit_plan_bytes(defined $body ? $body : '');
+}
+
+sub _submit_plan_bytes {
+    my ($body) = @_;
+    my (undef, $id) = _connection()->command_with_body($body, 'plan', '--', length $body);
+    return Chaqum::Plan->new($id);
+}
+
+=head2 wait_plan
+
+    my $state = Chaqum::wait_plan($plan);                 # until it has ended
+    my $state = Chaqum::wait_plan($plan, timeout => 60);
+
+Waits until the plan (a L<Chaqum::Plan> or an id) has ended, at most
+C<timeout> seconds (for ever without it; C<0> just looks), and returns its
+state: C<succeeded>, C<failed> or C<cancelled>; or C<running> if the timeout
+passed first (as L</wait_jobs> answers C<pending>). An id the daemon does not
+know dies with a L<Chaqum::Error>. A L<Chaqum::Plan> object remembers the state
+of an ended plan, so waiting on it again asks nothing.
+
+=cut
+
+my %PLAN_STATE = (succeeded => 'succeeded', failed => 'failed', cancelled => 'cancelled', T => 'running');
+
+sub wait_plan {
+    my ($plan, @options) = @_;
+    croak 'Chaqum::wait_plan: which plan?' unless defined $plan && length $plan;
+    my $options = _named('wait_plan', @options);
+    _check_names('wait_plan', $options, qw(timeout));
+    $plan = Chaqum::Plan->new($plan) unless blessed($plan) && $plan->isa('Chaqum::Plan');
+    return $plan->{state} if defined $plan->{state};
+    my (undef, @reply) = _connection()->command('waitplan', _seconds_option($options->{timeout}), '--', $plan->id);
+    my $state = @reply == 2 ? $PLAN_STATE{ $reply[1] } : undef;
+    croak "Chaqum: unexpected reply from the chaqum daemon to waitplan: 'S @reply'" unless defined $state;
+    $plan->{state} = $state unless $state eq 'running';
+    return $state;
+}
+
 =head1 LOGGING
 
 =head2 critical, error, warning, info, debug
@@ -784,6 +882,6 @@ __END__
 
 F<clients/perl/README.md> for a guide with examples, F<docs/protocol.md> for
 the protocol, L<Chaqum::Job>, L<Chaqum::Status>, L<Chaqum::Message>,
-L<Chaqum::Repeat>, L<Chaqum::Error>.
+L<Chaqum::Repeat>, L<Chaqum::Plan>, L<Chaqum::Error>.
 
 =cut

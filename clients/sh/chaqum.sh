@@ -12,16 +12,17 @@
 #
 # Return codes, the same for every function:
 #   0  success
-#   1  the answer is "no": a job failed / is unknown (wait), a message unknown (waitrecv)
+#   1  the answer is "no": a job failed / is unknown (wait), a message unknown
+#      (waitrecv), a plan failed or was cancelled (waitplan)
 #   2  error: the daemon refused the command (its reason is on stderr as
 #      "chaqum: REASON" and in $chaqum_error), bad usage, or not inside a job
 #   3  not yet: a job still pending (wait, kill), recvmsg timed out,
-#      a message not received (waitrecv)
+#      a message not received (waitrecv), a plan still running (waitplan)
 #
 # Nothing on the command path forks: words are quoted with parameter expansion,
 # sent with printf and read back with read, all shell builtins. Only message
 # bodies need external tools (head -c, wc -c), because sh variables cannot hold
-# NUL bytes.
+# NUL bytes; so do plans read from a file or stdin (wc -c, head -c, cat).
 #
 # Public names start with chaqum_, private ones with _chaqum_. Functions keep
 # their state in _chaqum_ globals (POSIX sh has no local variables).
@@ -617,6 +618,82 @@ chaqum_waitrecv() {
     [ -z "$_chaqum_failed" ] || return 1
     [ -z "$_chaqum_pending" ] || return 3
     return 0
+}
+
+# --- plans ------------------------------------------------------------------
+
+# chaqum_plan [--] TEXT       submits the plan document TEXT (JSON)
+# chaqum_plan -f FILE         submits FILE's bytes; -f - reads the plan from stdin
+# Prints the plan's id (plan/N). A bad plan is refused whole (2), and the reason
+# names the JSON path of the fault.
+chaqum_plan() {
+    _chaqum_file=
+    while :; do
+        case ${1-} in
+            -f) [ $# -ge 2 ] || { _chaqum_fail "plan: -f needs a FILE (or - for stdin)"; return 2; }
+                _chaqum_file=$2; shift 2 ;;
+            -f?*) _chaqum_file=${1#-f}; shift ;;
+            --) shift; break ;;
+            -?*) _chaqum_fail "plan: unknown option $1"; return 2 ;;
+            *) break ;;
+        esac
+    done
+    chaqum_error=
+    chaqum_result=
+    if [ -n "$_chaqum_file" ]; then
+        [ $# -eq 0 ] || { _chaqum_fail "usage: chaqum_plan -f FILE (or: chaqum_plan [--] TEXT)"; return 2; }
+    else
+        [ $# -eq 1 ] || { _chaqum_fail "usage: chaqum_plan [--] TEXT (or: chaqum_plan -f FILE, -f - for stdin)"; return 2; }
+    fi
+    if [ "$_chaqum_file" = - ]; then
+        _chaqum_connected || return 2
+        # Into a variable, to know its length: a plan is JSON text, which has no
+        # NUL byte (the only thing a variable cannot hold). Trailing newlines
+        # are lost, which JSON does not mind.
+        _chaqum_text=$(cat) || { _chaqum_fail "plan: cannot read the plan from stdin"; return 2; }
+        _chaqum_bytes "$_chaqum_text"
+        printf 'plan -- %s\n%s\n' "$_chaqum_len" "$_chaqum_text" >&3 ||
+            { _chaqum_fail "cannot write the plan to fd 3"; return 2; }
+    elif [ -n "$_chaqum_file" ]; then
+        [ -f "$_chaqum_file" ] && [ -r "$_chaqum_file" ] ||
+            { _chaqum_fail "plan: cannot read the file '$_chaqum_file'"; return 2; }
+        _chaqum_connected || return 2
+        # The daemon reads exactly LENGTH bytes: the file must not change meanwhile.
+        _chaqum_len=$(wc -c < "$_chaqum_file") || { _chaqum_fail "plan: cannot measure '$_chaqum_file'"; return 2; }
+        _chaqum_len=$(( _chaqum_len ))
+        printf 'plan -- %s\n' "$_chaqum_len" >&3 &&
+            { [ "$_chaqum_len" -eq 0 ] || head -c "$_chaqum_len" "$_chaqum_file" >&3; } &&
+            printf '\n' >&3 || { _chaqum_fail "cannot write the plan to fd 3"; return 2; }
+    else
+        _chaqum_connected || return 2
+        _chaqum_bytes "$1"
+        printf 'plan -- %s\n%s\n' "$_chaqum_len" "$1" >&3 ||
+            { _chaqum_fail "cannot write the plan to fd 3"; return 2; }
+    fi
+    _chaqum_answer || return
+    _chaqum_one_word
+}
+
+# chaqum_waitplan [-t SECONDS] [--] PLANID: waits until the plan has ended and
+# prints its state: succeeded (returns 0), failed or cancelled (1); T when
+# SECONDS passed first (3). An unknown id is refused (2).
+chaqum_waitplan() {
+    _chaqum_call waitplan "$@" || return
+    if ! { _chaqum_next && _chaqum_next; }; then
+        _chaqum_fail "cannot read the daemon's reply: $_chaqum_line"
+        return 2
+    fi
+    chaqum_result=$_chaqum_w
+    case $chaqum_result in
+        succeeded|failed|cancelled|T) ;;
+        *) _chaqum_fail "unexpected plan state from the daemon: $_chaqum_line"; return 2 ;;
+    esac
+    printf '%s\n' "$chaqum_result"
+    case $chaqum_result in
+        succeeded) return 0 ;;
+        T) return 3 ;;
+        *) return 1 ;;
+    esac
 }
 
 # --- identity ---------------------------------------------------------------

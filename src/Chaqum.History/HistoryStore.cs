@@ -56,6 +56,152 @@ public sealed class HistoryStore : IDisposable
         Execute("CREATE INDEX IF NOT EXISTS runs_id ON runs(id)");
         // Earlier versions kept the live jobs here too; the live journal is their one record now.
         Execute("DROP TABLE IF EXISTS live");
+        Migrate();
+    }
+
+    /// <summary>The schema's version (PRAGMA user_version): 0 is the runs table as first
+    /// made; each migration below brings a store one version up, once, in a transaction.</summary>
+    public const int SchemaVersion = 1;
+
+    private void Migrate()
+    {
+        int version = Convert.ToInt32(Scalar("PRAGMA user_version"), CultureInfo.InvariantCulture);
+        if (version >= SchemaVersion) return;
+        using var tx = _db.BeginTransaction();
+        if (version < 1)
+        {
+            // 1: plans (docs/plans.md): their own table, and the plan a run was a step of.
+            if (!HasColumn("runs", "plan")) Execute("ALTER TABLE runs ADD COLUMN plan TEXT", tx);
+            Execute("CREATE INDEX IF NOT EXISTS runs_plan ON runs(plan) WHERE plan IS NOT NULL", tx);
+            Execute("""
+                CREATE TABLE IF NOT EXISTS plans (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL, name TEXT, outcome TEXT NOT NULL, submitter TEXT,
+                    submitted_at REAL, ended_at REAL, runtime REAL, steps INTEGER, steps_ended INTEGER,
+                    failed_step TEXT, failed_path TEXT, reason TEXT)
+                """, tx);
+            Execute("CREATE INDEX IF NOT EXISTS plans_id ON plans(id)", tx);
+        }
+        Execute($"PRAGMA user_version = {SchemaVersion}", tx);
+        tx.Commit();
+    }
+
+    private bool HasColumn(string table, string column)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = $"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $c";
+        cmd.Parameters.AddWithValue("$c", column);
+        return cmd.ExecuteScalar() is not null;
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+
+    private void Execute(string sql, SqliteTransaction tx)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Whether the store has the plans table (a store made by an earlier version
+    /// and opened read-only has not).</summary>
+    private bool HasPlans() => Scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plans'") is not null;
+
+    /// <summary>Appends plan records in one transaction.</summary>
+    public void WritePlans(IReadOnlyList<PlanRecord> plans)
+    {
+        if (plans.Count == 0) return;
+        using var tx = _db.BeginTransaction();
+        using var insert = _db.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = """
+            INSERT INTO plans (id, name, outcome, submitter, submitted_at, ended_at, runtime, steps, steps_ended,
+                               failed_step, failed_path, reason)
+            VALUES ($id, $name, $outcome, $sub, $at, $end, $runtime, $steps, $ended, $fstep, $fpath, $reason)
+            """;
+        var p = Parameters(insert, "$id", "$name", "$outcome", "$sub", "$at", "$end", "$runtime", "$steps", "$ended",
+            "$fstep", "$fpath", "$reason");
+        foreach (var r in plans)
+        {
+            p[0].Value = r.Id;
+            p[1].Value = (object?)r.Name ?? DBNull.Value;
+            p[2].Value = r.Outcome;
+            p[3].Value = (object?)r.Submitter ?? DBNull.Value;
+            p[4].Value = Seconds(r.SubmittedAt);
+            p[5].Value = r.EndedAt is { } e ? Seconds(e) : DBNull.Value;
+            p[6].Value = (object?)r.RuntimeSeconds ?? DBNull.Value;
+            p[7].Value = r.Steps;
+            p[8].Value = r.StepsEnded;
+            p[9].Value = (object?)r.FailedStep ?? DBNull.Value;
+            p[10].Value = (object?)r.FailedPath ?? DBNull.Value;
+            p[11].Value = (object?)r.Reason ?? DBNull.Value;
+            insert.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+
+    public bool HasPlan(string id)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT 1 FROM plans WHERE id = $id LIMIT 1";
+        cmd.Parameters.AddWithValue("$id", id);
+        return cmd.ExecuteScalar() is not null;
+    }
+
+    /// <summary>How many distinct steps of the plan the history has a record of, lost ones
+    /// not counted: the steps that had ended when a crash lost the plan.</summary>
+    public int EndedSteps(string plan)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "SELECT count(DISTINCT id) FROM runs WHERE plan = $p AND outcome <> 'lost'";
+        cmd.Parameters.AddWithValue("$p", plan);
+        return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Plans matching the query, oldest first (the newest `Limit` of them).</summary>
+    public List<PlanRecord> QueryPlans(PlanQuery q)
+    {
+        var list = new List<PlanRecord>();
+        if (!HasPlans()) return list;
+        using var cmd = _db.CreateCommand();
+        var where = new List<string>();
+        if (q.Id is not null) { where.Add("id = $id"); cmd.Parameters.AddWithValue("$id", q.Id); }
+        if (q.Since is { } since) { where.Add("COALESCE(ended_at, submitted_at) >= $since"); cmd.Parameters.AddWithValue("$since", Seconds(since)); }
+        if (q.FailedOnly) where.Add("outcome <> 'succeeded'");
+        cmd.CommandText = $"""
+            SELECT * FROM (
+              SELECT id, name, outcome, submitter, submitted_at, ended_at, runtime, steps, steps_ended,
+                     failed_step, failed_path, reason, seq
+              FROM plans {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
+              ORDER BY seq DESC LIMIT $limit) ORDER BY seq
+            """;
+        cmd.Parameters.AddWithValue("$limit", q.Limit);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new PlanRecord
+            {
+                Id = r.GetString(0),
+                Name = r.IsDBNull(1) ? null : r.GetString(1),
+                Outcome = r.GetString(2),
+                Submitter = r.IsDBNull(3) ? null : r.GetString(3),
+                SubmittedAt = r.IsDBNull(4) ? default : Time(r.GetDouble(4)),
+                EndedAt = r.IsDBNull(5) ? null : Time(r.GetDouble(5)),
+                RuntimeSeconds = r.IsDBNull(6) ? null : r.GetDouble(6),
+                Steps = r.IsDBNull(7) ? 0 : r.GetInt32(7),
+                StepsEnded = r.IsDBNull(8) ? 0 : r.GetInt32(8),
+                FailedStep = r.IsDBNull(9) ? null : r.GetString(9),
+                FailedPath = r.IsDBNull(10) ? null : r.GetString(10),
+                Reason = r.IsDBNull(11) ? null : r.GetString(11),
+            });
+        }
+        return list;
     }
 
     private void Execute(string sql)
@@ -74,12 +220,12 @@ public sealed class HistoryStore : IDisposable
         insert.Transaction = tx;
         insert.CommandText = """
             INSERT INTO runs (id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
-                              exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid)
+                              exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, plan)
             VALUES ($id, $attempt, $script, $args, $grp, $parent, $enq, $start, $end, $runtime,
-                    $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid)
+                    $exit, $signal, $outcome, $cpuu, $cpus, $rss, $pid, $plan)
             """;
         var p = Parameters(insert, "$id", "$attempt", "$script", "$args", "$grp", "$parent", "$enq", "$start", "$end",
-            "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid");
+            "$runtime", "$exit", "$signal", "$outcome", "$cpuu", "$cpus", "$rss", "$pid", "$plan");
         foreach (var r in runs)
         {
             SetHead(p, r);
@@ -92,6 +238,7 @@ public sealed class HistoryStore : IDisposable
             p[14].Value = r.CpuSystemSeconds;
             p[15].Value = r.MaxRssBytes;
             p[16].Value = r.Pid;
+            p[17].Value = (object?)r.Plan ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
         tx.Commit();
@@ -153,10 +300,17 @@ public sealed class HistoryStore : IDisposable
         if (q.Since is { } since) { where.Add("COALESCE(ended_at, started_at, enqueued_at) >= $since"); cmd.Parameters.AddWithValue("$since", Seconds(since)); }
         if (q.FailedOnly) where.Add("outcome <> 'exited'");
         if (q.LostOnly) where.Add("outcome = 'lost'");
+        bool plans = HasColumn("runs", "plan");
+        if (q.Plan is not null)
+        {
+            if (!plans) return new List<RunRecord>();
+            where.Add("plan = $plan");
+            cmd.Parameters.AddWithValue("$plan", q.Plan);
+        }
         cmd.CommandText = $"""
             SELECT * FROM (
               SELECT id, attempt, script, args, grp, parent, enqueued_at, started_at, ended_at, runtime,
-                     exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, seq
+                     exit_code, signal, outcome, cpu_user, cpu_system, max_rss, pid, seq, {(plans ? "plan" : "NULL")}
               FROM runs {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")}
               ORDER BY seq DESC LIMIT $limit) ORDER BY seq
             """;
@@ -165,7 +319,7 @@ public sealed class HistoryStore : IDisposable
         var list = new List<RunRecord>();
         while (r.Read())
         {
-            list.Add(new RunRecord(Head(r, pid: 16))
+            list.Add(new RunRecord(Head(r, pid: 16) with { Plan = r.IsDBNull(18) ? null : r.GetString(18) })
             {
                 EndedAt = r.IsDBNull(8) ? null : Time(r.GetDouble(8)),
                 RuntimeSeconds = r.IsDBNull(9) ? null : r.GetDouble(9),

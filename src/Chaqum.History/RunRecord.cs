@@ -21,6 +21,8 @@ public abstract record JobRecord
     public DateTimeOffset EnqueuedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public int Pid { get; init; }
+    /// <summary>The plan the job is a step of (plan/N); null for every other job.</summary>
+    public string? Plan { get; init; }
 }
 
 /// <summary>Only the <see cref="JobRecord"/> fields: the start of a run or live record.</summary>
@@ -67,6 +69,36 @@ public sealed record HistoryQuery
     public DateTimeOffset? Since { get; init; }
     public bool FailedOnly { get; init; }
     public bool LostOnly { get; init; }
+    public string? Id { get; init; }
+    /// <summary>Only the steps of this plan.</summary>
+    public string? Plan { get; init; }
+    public int Limit { get; init; } = 1000;
+}
+
+/// <summary>One plan, as the history keeps it once it has ended (or was lost in a crash).</summary>
+public sealed record PlanRecord
+{
+    public required string Id { get; init; }
+    public string? Name { get; init; }
+    /// <summary>succeeded, failed, cancelled, lost.</summary>
+    public required string Outcome { get; init; }
+    public string? Submitter { get; init; }
+    public DateTimeOffset SubmittedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public double? RuntimeSeconds { get; init; }
+    public int Steps { get; init; }
+    /// <summary>Steps that had ended (run or not run) when the plan ended or was lost.</summary>
+    public int StepsEnded { get; init; }
+    /// <summary>The job of the first step that failed, and its place in the plan.</summary>
+    public string? FailedStep { get; init; }
+    public string? FailedPath { get; init; }
+    public string? Reason { get; init; }
+}
+
+public sealed record PlanQuery
+{
+    public DateTimeOffset? Since { get; init; }
+    public bool FailedOnly { get; init; }
     public string? Id { get; init; }
     public int Limit { get; init; } = 1000;
 }

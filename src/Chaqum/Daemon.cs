@@ -155,8 +155,17 @@ public sealed class Daemon : IDisposable
             Scheduler.JobStarted += _journal.Started;
             Scheduler.JobFinished += _journal.Finished;
         }
+        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log, _runner.Signal);
+        if (_journal is not null)
+        {
+            var plans = Plans;
+            _journal.LivePlans = () => plans.Plans.Where(p => !p.Ended);
+            Plans.Submitted += _journal.PlanSubmitted;
+            Plans.Ended += _journal.PlanEnded;
+        }
+        if (_historyWriter is { } historyWriter) Plans.Ended += plan => historyWriter.PlanEnded(PlanHistory.Record(plan));
         PostOffice = new PostOffice(_log);
-        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log);
+        var services = new CommandServices(Scheduler, PostOffice, tree, _loop, _log) { Plans = Plans };
         _dispatcher = new Dispatcher(new ICommand[]
         {
             new EnqueueCommand(services),
@@ -169,6 +178,8 @@ public sealed class Daemon : IDisposable
             new SendMsgCommand(services),
             new WaitRecvCommand(services),
             new RecvMsgCommand(services),
+            new PlanCommand(services),
+            new WaitPlanCommand(services),
         }, _log);
         Scheduler.JobFinished += PostOffice.JobEnded;
         Scheduler.Idle += OnIdle;
@@ -182,6 +193,7 @@ public sealed class Daemon : IDisposable
             StartedAt = DateTimeOffset.Now,
             Events = new EventFeed(Scheduler),
             Counters = new DaemonCounters(Scheduler),
+            Plans = Plans,
         };
         var requests = new ControlRequests(_loop, new IControlRequest[]
         {
@@ -207,6 +219,10 @@ public sealed class Daemon : IDisposable
             HoldRequest.Release(control),
             new StatusRequest(control),
             new EventsRequest(control),
+            new PlanSubmitRequest(control),
+            new PlanShowRequest(control),
+            new PlanCancelRequest(control),
+            new PlansRequest(control),
         }, _log);
         _control = new ControlServer(SocketPath, requests, _log);
         if (options.Web is { } web)
@@ -245,6 +261,7 @@ public sealed class Daemon : IDisposable
 
     public Scheduler Scheduler { get; }
     public PostOffice PostOffice { get; }
+    public Plans.PlanBook Plans { get; }
     public string? StateDir { get; }
     public int ExitCode { get; private set; }
     public Task Completion => _completion.Task;

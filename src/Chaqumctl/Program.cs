@@ -68,7 +68,7 @@ public static class Program
         HistoryCommand.Build(c), StatsCommand.Build(c), KilllistCommand.Build(c),
         EnqueueCommands.Help("enqueue"), EnqueueCommands.Help("run"),
         SnapshotCommands.Snapshot(c), SnapshotCommands.Diff(c),
-        HoldCommands.Hold(c), HoldCommands.Release(c),
+        HoldCommands.Hold(c), HoldCommands.Release(c), PlanCommands.Build(c),
     }.Concat(RepeatActionCommands.Build(c));
 
     /// <summary>Index of the subcommand word: the first word that is not a global option or its value.</summary>

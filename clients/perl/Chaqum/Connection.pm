@@ -15,7 +15,7 @@ use Chaqum::Error;
 use Chaqum::Words qw(join_words split_words);
 
 our $VERSION = '1.000';
-our @CARP_NOT = qw(Chaqum Chaqum::Job Chaqum::Message Chaqum::Repeat Chaqum::Words Chaqum::Error);
+our @CARP_NOT = qw(Chaqum Chaqum::Job Chaqum::Message Chaqum::Plan Chaqum::Repeat Chaqum::Words Chaqum::Error);
 
 =head1 NAME
 
@@ -117,7 +117,7 @@ sub command {
     my ($kind, $message_id) = $connection->command_with_body($bytes, 'sendmsg', '--', $job, length $bytes);
 
 As L</command>, with C<$bytes> and a line feed written right after the
-command line (the body of C<sendmsg>).
+command line (the body of C<sendmsg>, the document of C<plan>).
 
 =cut
 

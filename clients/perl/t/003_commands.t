@@ -303,6 +303,77 @@ subtest 'wait_received' => sub {
     is $daemon->written, "waitrecv -t 1 -- msg:4\n", 'asked once';
 };
 
+subtest 'plans: a data structure as JSON, text, a file; framed like sendmsg' => sub {
+    my $data = {
+        type => 'sequence_group', work => [
+            { type => 'execute', command => ['greet', 'wörld'], timeout => 60 },
+            { type => 'parallel_group', role => 'convert', work => [
+                { type => 'execute', command => 'convert a.png' },
+            ] },
+        ],
+    };
+    my $json = qq|{"type":"sequence_group","work":[{"command":["greet","w\xc3\xb6rld"],"timeout":60,"type":"execute"},|
+        . qq|{"role":"convert","type":"parallel_group","work":[{"command":"convert a.png","type":"execute"}]}]}|;
+    $daemon->reply('S plan/3');
+    my $plan = Chaqum::submit_plan($data);
+    is $daemon->written, 'plan -- ' . length($json) . "\n$json\n", 'JSON, keys sorted, UTF-8, length in bytes';
+    isa_ok $plan, 'Chaqum::Plan';
+    is "$plan", 'plan/3', 'stringifies to its id';
+    is $plan->id, 'plan/3';
+
+    $daemon->reply('S plan/4');
+    Chaqum::submit_plan('{"type": "execute", "command": "greet wörld"}');
+    is $daemon->written, qq{plan -- 46\n{"type": "execute", "command": "greet w\xc3\xb6rld"}\n}, 'text as UTF-8';
+
+    my ($fh, $name) = File::Temp::tempfile(UNLINK => 1);
+    binmode $fh;
+    print {$fh} qq{{"type": "execute",\n "command": ["greet"]}\n};
+    close $fh;
+    $daemon->reply('S plan/5');
+    is Chaqum::submit_plan_file($name)->id, 'plan/5';
+    is $daemon->written, qq{plan -- 43\n{"type": "execute",\n "command": ["greet"]}\n\n}, 'a file: its bytes';
+
+    ok !eval { Chaqum::submit_plan_file("$name.missing"); 1 }, 'a missing file';
+    like $@, qr/submit_plan_file: .*\.missing/;
+    ok !eval { Chaqum::submit_plan(undef); 1 }, 'no plan';
+    ok !eval { Chaqum::submit_plan(\'x'); 1 }, 'a scalar reference is no plan';
+    is $daemon->written, '', 'nothing sent for them';
+
+    $daemon->reply(q{E plan: $.work[0].type: unknown type 'teleport'});
+    ok !eval { Chaqum::submit_plan({ type => 'sequence_group', work => [{ type => 'teleport' }] }); 1 }, 'a bad plan dies';
+    isa_ok $@, 'Chaqum::Error';
+    is $@->reason, q{plan: $.work[0].type: unknown type 'teleport'}, 'with the daemon reason';
+    $daemon->written;
+    $daemon->reply('S plan/6');
+    is Chaqum::submit_plan('{}')->id, 'plan/6', 'the next call works';
+    $daemon->written;
+};
+
+subtest 'wait_plan: states, running on timeout, an ended plan remembered' => sub {
+    $daemon->reply('S plan/3 T', 'S plan/3 succeeded');
+    my $plan = Chaqum::Plan->new('plan/3');
+    is $plan->wait(timeout => 0.2), 'running', 'T is running';
+    is $plan->state, undef, 'running is not remembered';
+    is Chaqum::wait_plan($plan), 'succeeded';
+    is $plan->state, 'succeeded';
+    is $plan->wait(timeout => 5), 'succeeded', 'again';
+    is $daemon->written, "waitplan -t 0.2 -- plan/3\nwaitplan -- plan/3\n", 'asked until it ended, then no more';
+
+    $daemon->reply('S plan/4 failed', 'S plan/5 cancelled');
+    is Chaqum::wait_plan('plan/4', { timeout => 1 }), 'failed', 'an id, options as a hash';
+    is Chaqum::wait_plan('plan/5', timeout => 0), 'cancelled';
+    is $daemon->written, "waitplan -t 1 -- plan/4\nwaitplan -t 0 -- plan/5\n";
+
+    $daemon->reply(q{E waitplan: unknown plan 'plan/99'});
+    ok !eval { Chaqum::wait_plan('plan/99'); 1 };
+    is $@->reason, q{waitplan: unknown plan 'plan/99'};
+    $daemon->reply('S plan/3 maybe');
+    ok !eval { Chaqum::wait_plan('plan/3'); 1 }, 'a state it does not know croaks';
+    like $@, qr/unexpected reply .* waitplan/;
+    ok !eval { Chaqum::wait_plan('plan/3', timeuot => 1); 1 }, 'unknown option';
+    $daemon->written;
+};
+
 subtest 'a reply the library cannot understand croaks' => sub {
     $daemon->reply('X what');
     ok !eval { Chaqum::enqueue('x'); 1 };

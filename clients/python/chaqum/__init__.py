@@ -35,9 +35,10 @@ from ._protocol import ChaqumError, Connection, Reply, Seconds, decimal, seconds
 ChaqumError.__module__ = __name__  # tracebacks say chaqum.ChaqumError
 
 __all__ = [
-    "ChaqumError", "Job", "Status", "Message", "Repeat", "Identity",
+    "ChaqumError", "Job", "Status", "Message", "Repeat", "Plan", "Identity",
     "enqueue", "repeat", "unrepeat", "group", "wait", "kill",
     "send", "send_json", "receive", "receive_text", "receive_json", "wait_received",
+    "submit_plan", "wait_plan",
     "identity", "log", "changed_paths", "changes_incomplete",
 ]
 
@@ -215,6 +216,20 @@ class Repeat:
     def cancel(self) -> None:
         """Stops the repeat (chaqum.unrepeat)."""
         unrepeat(self)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A submitted plan, by its id ("plan/N")."""
+
+    id: str
+
+    def __str__(self) -> str:
+        return self.id
+
+    def wait(self, timeout: Optional[Seconds] = None) -> str:
+        """Waits for this plan to end; see chaqum.wait_plan."""
+        return wait_plan(self, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -599,6 +614,46 @@ def wait_received(*messages: Union[Message, str, Iterable[Union[Message, str]]],
         raise ChaqumError("unexpected reply to waitrecv: S %s" % " ".join(pairs))
     received = {pairs[i]: pairs[i + 1] == "R" for i in range(0, len(pairs), 2)}
     return {m: received.get(m.id, False) for m in asked}
+
+
+PlanDocument = Union[Dict[str, Any], str, bytes, bytearray, memoryview, os.PathLike]
+
+_PLAN_STATES = ("succeeded", "failed", "cancelled")
+
+
+def submit_plan(plan: PlanDocument) -> Plan:
+    """Submits a plan (docs/protocol.md): a JSON document of execute steps in
+    sequence_group and parallel_group nodes, run as ordinary jobs of the tree.
+    plan is the document as a dict (sent as JSON), as JSON text (str, sent as
+    UTF-8) or bytes (sent as they are), or the path of a file holding it
+    (os.PathLike, such as pathlib.Path: its bytes are sent). Returns the Plan at
+    once. A bad plan is refused whole, before any step runs: ChaqumError, whose
+    reason names the JSON path of the fault."""
+    if isinstance(plan, os.PathLike):
+        with open(plan, "rb") as f:
+            body = f.read()
+    elif isinstance(plan, str):
+        body = plan.encode("utf-8")
+    elif isinstance(plan, (bytes, bytearray, memoryview)):
+        body = bytes(plan)
+    else:
+        body = json.dumps(plan, ensure_ascii=False).encode("utf-8")
+    reply = _call("plan", "--", str(len(body)), body=body)
+    return Plan(_one_word(reply, "plan"))
+
+
+def wait_plan(plan: Union[Plan, str], timeout: Optional[Seconds] = None) -> str:
+    """Waits until the plan has ended, for at most timeout seconds (None: no
+    limit), and returns its state: "succeeded", "failed" or "cancelled"; or
+    "running" when the timeout passed first. An unknown id raises ChaqumError."""
+    target = plan if isinstance(plan, Plan) else Plan(plan)
+    words = ["waitplan"]
+    if timeout is not None:
+        words += ["-t", seconds(timeout)]
+    reply = _call(*(words + ["--", target.id]))
+    if len(reply.words) != 2 or reply.words[1] not in _PLAN_STATES + ("T",):
+        raise ChaqumError("unexpected reply to waitplan: S %s" % " ".join(reply.words))
+    return "running" if reply.words[1] == "T" else reply.words[1]
 
 
 # --- logging ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """A stand-in for the chaqum daemon on two os.pipe() pairs: it records every
-command line (and a sendmsg body) and answers with scripted replies, so the
+command line (and a sendmsg or plan body) and answers with scripted replies, so the
 library can be tested without the real daemon."""
 from __future__ import annotations
 
@@ -68,10 +68,10 @@ class FakeDaemon:
                 return
             line = raw[:-1].decode("utf-8")
             body = None
-            if line.startswith("sendmsg"):
+            if line.startswith(("sendmsg ", "plan ")):
                 length = int(line.split()[-1])
                 body = self._commands.read(length + 1)
-                assert body.endswith(b"\n"), "sendmsg body must end in LF"
+                assert body.endswith(b"\n"), "a sendmsg or plan body must end in LF"
                 body = body[:-1]
             self.commands.append((line, body))
             if self.responder is not None:

@@ -3,14 +3,17 @@ lines sent, and how replies become Jobs, Statuses and errors."""
 from __future__ import annotations
 
 import datetime
+import json
 import os
+import pathlib
 import signal
+import tempfile
 import threading
 import unittest
 from unittest import mock
 
 import chaqum
-from chaqum import ChaqumError, Job, Message, Repeat, Status
+from chaqum import ChaqumError, Job, Message, Plan, Repeat, Status
 
 from .fake_daemon import FakeDaemon
 
@@ -221,6 +224,67 @@ class MessageTests(unittest.TestCase):
                 chaqum.send("x/1", b"data")
             self.assertEqual(chaqum.send("y/2", b"more").id, "msg:2")
         self.assertEqual(d.commands, [("sendmsg -- x/1 4", b"data"), ("sendmsg -- y/2 4", b"more")])
+
+
+class PlanTests(unittest.TestCase):
+    PLAN = {"type": "sequence_group", "work": [
+        {"type": "execute", "command": ["greet", "wörld"], "timeout": 60},
+        {"type": "parallel_group", "role": "convert", "work": [
+            {"type": "execute", "command": "convert a.png"},
+            {"type": "execute", "command": "convert b.png"},
+        ]},
+    ]}
+
+    def test_a_dict_goes_as_json_framed_like_sendmsg(self):
+        body = json.dumps(self.PLAN, ensure_ascii=False).encode("utf-8")
+        with FakeDaemon("S plan/3") as d:
+            plan = chaqum.submit_plan(self.PLAN)
+        self.assertEqual(plan, Plan("plan/3"))
+        self.assertEqual(str(plan), "plan/3")
+        self.assertEqual(d.commands, [("plan -- %d" % len(body), body)])
+        self.assertEqual(json.loads(d.commands[0][1]), self.PLAN)
+
+    def test_text_bytes_and_a_file(self):
+        text = '{"type": "execute", "command": "greet wörld"}'
+        raw = b'{"type": "execute",\n "command": ["greet"]}\n'
+        with tempfile.NamedTemporaryFile(delete=False) as f:
+            f.write(raw)
+        try:
+            with FakeDaemon("S plan/4", "S plan/5", "S plan/6") as d:
+                chaqum.submit_plan(text)
+                chaqum.submit_plan(raw)
+                self.assertEqual(chaqum.submit_plan(pathlib.Path(f.name)).id, "plan/6")
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(d.commands, [
+            ("plan -- %d" % len(text.encode()), text.encode()),
+            ("plan -- %d" % len(raw), raw),
+            ("plan -- %d" % len(raw), raw),
+        ])
+
+    def test_a_bad_plan_raises_the_reason_and_the_stream_goes_on(self):
+        reason = "plan: $.work[1].type: unknown type 'teleport'"
+        with FakeDaemon("E " + reason, "S plan/7") as d:
+            with self.assertRaises(ChaqumError) as caught:
+                chaqum.submit_plan({"type": "sequence_group", "work": [{"type": "teleport"}]})
+            self.assertEqual(caught.exception.reason, reason)
+            self.assertEqual(chaqum.submit_plan("{}").id, "plan/7")
+        self.assertEqual(len(d.commands), 2)
+
+    def test_wait_plan(self):
+        with FakeDaemon("S plan/3 succeeded", "S plan/3 failed", "S plan/3 cancelled", "S plan/3 T",
+                        "E waitplan: unknown plan 'plan/99'", "S plan/3 maybe") as d:
+            self.assertEqual(chaqum.wait_plan("plan/3"), "succeeded")
+            self.assertEqual(Plan("plan/3").wait(timeout=5), "failed")
+            self.assertEqual(chaqum.wait_plan(Plan("plan/3"), timeout=datetime.timedelta(minutes=1)), "cancelled")
+            self.assertEqual(chaqum.wait_plan("plan/3", timeout=0.2), "running")
+            with self.assertRaises(ChaqumError) as caught:
+                chaqum.wait_plan("plan/99")
+            self.assertEqual(caught.exception.reason, "waitplan: unknown plan 'plan/99'")
+            with self.assertRaises(ChaqumError):
+                chaqum.wait_plan("plan/3")
+        self.assertEqual(d.lines, ["waitplan -- plan/3", "waitplan -t 5 -- plan/3", "waitplan -t 60 -- plan/3",
+                                   "waitplan -t 0.2 -- plan/3", "waitplan -- plan/99", "waitplan -- plan/3"])
 
 
 class IdentityTests(unittest.TestCase):

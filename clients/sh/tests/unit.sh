@@ -329,6 +329,75 @@ replies 'S msg:1 R msg:2 R' 'S msg:1 R msg:2 T' 'S msg:1 R' | {
     same "waitrecv: an unknown message returns 1" 1 $?
 }
 
+# --- plans ------------------------------------------------------------------
+
+plan='{"type": "sequence_group", "work": [{"type": "execute", "command": "greet wörld"}]}'
+
+# Text: framed like sendmsg, its length in bytes whatever the locale.
+replies 'S plan/3' | {
+    exec 4<&0 3> "$T/cmd"
+    out=$(chaqum_plan -- "$plan")
+    same "plan prints the plan id" plan/3 "$out"
+}
+printf 'plan -- %s\n%s\n' 84 "$plan" > "$T/expected"
+same_file "plan sends the text's bytes" "$T/expected" "$T/cmd"
+
+# From a file (its bytes exactly) and from stdin.
+printf '%s\n\n' "$plan" > "$T/plan.json"
+replies 'S plan/4' 'S plan/5' | {
+    exec 4<&0 3> "$T/cmd"
+    chaqum_plan -f "$T/plan.json" > /dev/null
+    same "plan -f keeps the id" plan/4 "$chaqum_result"
+    chaqum_plan -f - < "$T/plan.json" > /dev/null
+    same "plan -f - keeps the id" plan/5 "$chaqum_result"
+}
+{ printf 'plan -- 86\n'; cat "$T/plan.json"; printf '\n'; printf 'plan -- 84\n%s\n' "$plan"; } > "$T/expected"
+same_file "plan -f sends the file's bytes, -f - stdin's text" "$T/expected" "$T/cmd"
+
+# A bad plan: the reason, 2, and the stream goes on.
+replies "E plan: \$.work[0].type: unknown type 'teleport'" 'S plan/6' | {
+    exec 4<&0 3> "$T/cmd"
+    chaqum_plan '{"type": "teleport"}' > "$T/out" 2> "$T/err"
+    same "a bad plan returns 2" 2 $?
+    same "a bad plan leaves the reason in chaqum_error" "plan: \$.work[0].type: unknown type 'teleport'" "$chaqum_error"
+    same "a bad plan prints nothing on stdout" "" "$(cat "$T/out")"
+    chaqum_plan -- '{}' > /dev/null
+    same "the next plan works" plan/6 "$chaqum_result"
+}
+
+: | {
+    exec 4<&0 3> "$T/cmd"
+    chaqum_plan -f "$T/missing" 2> /dev/null
+    same "plan -f of a missing file returns 2" 2 $?
+    chaqum_plan 2> /dev/null
+    same "plan without a plan returns 2" 2 $?
+    chaqum_plan a b 2> /dev/null
+    same "plan with two texts returns 2" 2 $?
+    chaqum_plan -f "$T/plan.json" extra 2> /dev/null
+    same "plan -f with a text too returns 2" 2 $?
+}
+same "nothing was sent for them" "" "$(cat "$T/cmd")"
+
+# waitplan: the state, and the return code says which.
+replies 'S plan/3 succeeded' 'S plan/3 failed' 'S plan/3 cancelled' 'S plan/3 T' "E waitplan: unknown plan 'plan/99'" 'S plan/3 maybe' | {
+    exec 4<&0 3> "$T/cmd"
+    out=$(chaqum_waitplan -- plan/3); rc=$?
+    same "waitplan prints the state" succeeded "$out"
+    same "waitplan: succeeded returns 0" 0 $rc
+    chaqum_waitplan -t 5 -- plan/3 > /dev/null
+    same "waitplan: failed returns 1" 1:failed "$?:$chaqum_result"
+    chaqum_waitplan plan/3 > /dev/null
+    same "waitplan: cancelled returns 1" 1:cancelled "$?:$chaqum_result"
+    chaqum_waitplan -t 0.2 -- plan/3 > /dev/null
+    same "waitplan: still running returns 3" 3:T "$?:$chaqum_result"
+    chaqum_waitplan -- plan/99 > /dev/null 2>&1
+    same "waitplan: an unknown plan returns 2" "2:waitplan: unknown plan 'plan/99'" "$?:$chaqum_error"
+    chaqum_waitplan -- plan/3 > /dev/null 2>&1
+    same "waitplan: a state it does not know returns 2" 2 $?
+}
+sent
+same "waitplan's commands" "waitplan -- plan/3${nl}waitplan -t 5 -- plan/3${nl}waitplan plan/3${nl}waitplan -t 0.2 -- plan/3${nl}waitplan -- plan/99${nl}waitplan -- plan/3" "$sent"
+
 # --- logging ----------------------------------------------------------------
 
 chaqum_log_critical c 1 2> "$T/log"
@@ -402,7 +471,7 @@ case $(cat "$T/err") in *"fds 3 and 4"*) pass "closed fds: says so" ;; *) fail "
 # the script below marks the start of the calls with a failed open.
 if command -v strace > /dev/null 2>&1 && strace -f -qq -e trace=none true 2> /dev/null; then
     shell=$(readlink "/proc/$$/exe")
-    replies 'S a/1' 'S a/1 0' 'S msg:1' 'S' | {
+    replies 'S a/1' 'S a/1 0' 'S msg:1' 'S' 'S plan/1' 'S plan/1 succeeded' | {
         exec 4<&0 3> "$T/cmd"
         cat > "$T/calls" <<EOF
 . "$here/../chaqum.sh"
@@ -414,6 +483,8 @@ chaqum_wait -t 1 -- a/1 > /dev/null
 chaqum_status a/1 > /dev/null
 chaqum_sendmsg a/1 "héllo" > /dev/null
 chaqum_group -m 1 -- g
+chaqum_plan '{"type": "execute", "command": "x"}' > /dev/null
+chaqum_waitplan -- plan/1 > /dev/null
 chaqum_log_info done 2> /dev/null
 EOF
         strace -f -qq -e trace=openat,clone,clone3,fork,vfork -o "$T/trace" "$shell" "$T/calls"

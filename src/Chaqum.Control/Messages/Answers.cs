@@ -48,6 +48,10 @@ public record JobInfo
     public bool Held { get; init; }
     /// <summary>-U: ahead of every job waiting in its group.</summary>
     public bool Urgent { get; init; }
+    /// <summary>A plan's step: the plan's id; null for every other job.</summary>
+    public string? Plan { get; init; }
+    /// <summary>A plan's step: its place in the plan, "plan/3 > 1 > convert a.png".</summary>
+    public string? PlanPath { get; init; }
 }
 
 /// <summary>hold and release: the job, its state word, and whether it is held now.</summary>
@@ -108,6 +112,8 @@ public sealed record ControlEvent
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? Skipped { get; init; }
     /// <summary>events: something happened in the daemon.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public DaemonEvent? Change { get; init; }
+    /// <summary>plan_submit with follow: a step started or ended.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public PlanStepEvent? Step { get; init; }
 }
 
 /// <summary>One thing that happened, as the events request streams it. Kind says what:
@@ -159,6 +165,10 @@ public sealed record StatusResult
     /// <summary>Clients following events right now.</summary>
     public int EventSubscribers { get; init; }
 }
+
+/// <summary>A step of a followed plan changed: its job, place, state as plan_show words
+/// it (running, succeeded, failed, not run) and status once ended.</summary>
+public sealed record PlanStepEvent(string Plan, string Job, string Path, string State, string? Status);
 
 /// <summary>The answer of log (and of enqueue with follow): the job's state and status,
 /// all null for a job the daemon no longer holds.</summary>
@@ -269,3 +279,67 @@ public sealed record Snapshot
     public IReadOnlyList<GroupInfo> Groups { get; init; } = [];
     public IReadOnlyList<RepeatInfo> Repeats { get; init; } = [];
 }
+
+/// <summary>A plan as plan list shows it.</summary>
+public record PlanSummary
+{
+    public string Id { get; init; } = "";
+    public string? Name { get; init; }
+    /// <summary>running, succeeded, failed, cancelled (lost only in the history).</summary>
+    public string State { get; init; } = "";
+    /// <summary>Why it failed or was cancelled.</summary>
+    public string? Reason { get; init; }
+    /// <summary>The job of the first step that failed.</summary>
+    public string? FailedStep { get; init; }
+    /// <summary>That step's place in the plan.</summary>
+    public string? FailedPath { get; init; }
+    /// <summary>The job that submitted it; null for the operator.</summary>
+    public string? Submitter { get; init; }
+    public string? SubmittedAt { get; init; }
+    public string? EndedAt { get; init; }
+    public double RuntimeSeconds { get; init; }
+    public int Steps { get; init; }
+    public int StepsEnded { get; init; }
+    public int StepsFailed { get; init; }
+}
+
+/// <summary>A plan with its tree (plan_show), the nodes flat in document order: each
+/// node's depth says where it hangs (the tree of 64 nested groups would be deeper than the
+/// control protocol's JSON may nest).</summary>
+public sealed record PlanView : PlanSummary
+{
+    public PlanView(PlanSummary summary) : base(summary) { }
+
+    [JsonConstructor]
+    public PlanView() { }
+
+    [JsonPropertyOrder(1)] public IReadOnlyList<PlanNodeView> Nodes { get; init; } = [];
+}
+
+/// <summary>One node of a plan: a group's state is made of its steps' (waiting, running,
+/// succeeded, failed, not run); a step's is its job's while it lives (pending, queued,
+/// running...), then succeeded, failed or not run.</summary>
+public sealed record PlanNodeView
+{
+    /// <summary>Its JSON path in the document: "$.work[1].work[0]".</summary>
+    public string Path { get; init; } = "";
+    public int Depth { get; init; }
+    /// <summary>execute, sequence_group or parallel_group.</summary>
+    public string Type { get; init; } = "";
+    public string? Name { get; init; }
+    /// <summary>Its name, or index in its group, or (a step) its command.</summary>
+    public string Label { get; init; } = "";
+    public string? Role { get; init; }
+    public string State { get; init; } = "";
+    /// <summary>A step's job.</summary>
+    public string? Job { get; init; }
+    /// <summary>A step's status once ended (0..255, -SIG, N).</summary>
+    public string? Status { get; init; }
+    public string? Reason { get; init; }
+    public string? StartedAt { get; init; }
+    public string? EndedAt { get; init; }
+    public double? RuntimeSeconds { get; init; }
+}
+
+public sealed record PlanSubmitResult(string Id, int Steps);
+public sealed record PlansResult(IReadOnlyList<PlanSummary> Plans);

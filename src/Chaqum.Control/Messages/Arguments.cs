@@ -102,3 +102,19 @@ public sealed record EnqueueArgs
     /// <summary>Stream the job's output (log events) and answer when it ends, as log -f.</summary>
     public bool Follow { get; init; }
 }
+
+/// <summary>plan_submit: the plan document (JSON text, docs/plans.md) as a string, so the
+/// control protocol's own depth limit does not apply to the plan's nesting.</summary>
+public sealed record PlanSubmitArgs
+{
+    public string? Document { get; init; }
+    /// <summary>Stream each step's progress (events) and answer when the plan ends, with
+    /// the plan as plan_show gives it.</summary>
+    public bool Follow { get; init; }
+}
+
+/// <summary>plan_show, plan_cancel: one plan.</summary>
+public sealed record PlanArgs
+{
+    public string? Id { get; init; }
+}

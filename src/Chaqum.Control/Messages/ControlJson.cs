@@ -53,6 +53,14 @@ namespace Chaqum.Control.Messages;
 [JsonSerializable(typeof(EventsArgs))]
 [JsonSerializable(typeof(DaemonEvent))]
 [JsonSerializable(typeof(StatusResult))]
+[JsonSerializable(typeof(PlanSubmitArgs))]
+[JsonSerializable(typeof(PlanArgs))]
+[JsonSerializable(typeof(PlanSubmitResult))]
+[JsonSerializable(typeof(PlanSummary))]
+[JsonSerializable(typeof(PlanView))]
+[JsonSerializable(typeof(PlanNodeView))]
+[JsonSerializable(typeof(PlanStepEvent))]
+[JsonSerializable(typeof(PlansResult))]
 public sealed partial class ControlJson : JsonSerializerContext
 {
     /// <summary>The same types, written indented for people (chaqumctl --json).</summary>

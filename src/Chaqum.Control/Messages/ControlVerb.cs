@@ -49,4 +49,10 @@ public static class ControlVerbs
     /// <summary>Streams events ({"change": ...}) until the connection closes; never answers
     /// while the daemon runs.</summary>
     public static readonly ControlVerb<EventsArgs, LogEnd> Events = new("events", j => j.EventsArgs, j => j.LogEnd);
+    public static readonly ControlVerb<PlanSubmitArgs, PlanSubmitResult> PlanSubmit = new("plan_submit", j => j.PlanSubmitArgs, j => j.PlanSubmitResult);
+    /// <summary>plan_submit with follow: step events, then the plan as plan_show gives it.</summary>
+    public static readonly ControlVerb<PlanSubmitArgs, PlanView> PlanRun = new("plan_submit", j => j.PlanSubmitArgs, j => j.PlanView);
+    public static readonly ControlVerb<PlanArgs, PlanView> PlanShow = new("plan_show", j => j.PlanArgs, j => j.PlanView);
+    public static readonly ControlVerb<PlanArgs, PlanSummary> PlanCancel = new("plan_cancel", j => j.PlanArgs, j => j.PlanSummary);
+    public static readonly ControlVerb<NoArgs, PlansResult> Plans = new("plans", j => j.NoArgs, j => j.PlansResult);
 }

@@ -32,6 +32,8 @@ public sealed record ControlServices(
     /// <summary>The events request's source (null in tests that build services by hand).</summary>
     public EventFeed? Events { get; init; }
     public DaemonCounters? Counters { get; init; }
+    /// <summary>The daemon's plans.</summary>
+    public Plans.PlanBook? Plans { get; init; }
 
     /// <summary>One job's view, on the loop.</summary>
     public Messages.JobInfo View(Job job) => JobView.Of(job, Clock, History?.UsualFor(job.Script.Relative));

@@ -49,6 +49,8 @@ public static class JobView
             DueAt = Time(job.DueAt),
             Held = job.Held,
             Urgent = job.Urgent,
+            Plan = job.Step?.Plan.Id,
+            PlanPath = job.Step?.Path,
         };
     }
 

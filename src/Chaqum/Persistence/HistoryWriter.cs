@@ -47,6 +47,13 @@ public sealed class HistoryWriter : IDisposable
         _thread.Start();
     }
 
+    /// <summary>A plan has ended: its record goes with the next batch.</summary>
+    public void PlanEnded(PlanRecord plan)
+    {
+        _queue.Enqueue(plan);
+        _arrived.Set();
+    }
+
     public void Ended(RunRecord run)
     {
         _queue.Enqueue(run);
@@ -70,6 +77,7 @@ public sealed class HistoryWriter : IDisposable
     private void Run()
     {
         var runs = new List<RunRecord>();
+        var plans = new List<PlanRecord>();
         var flushed = new List<ManualResetEventSlim>();
         while (Next() is { } first)
         {
@@ -80,8 +88,9 @@ public sealed class HistoryWriter : IDisposable
             if (flushed.Count == 0 && _queue.Count < 5000) _wake.Wait(BatchDelay);
             _wake.Reset();
             while (runs.Count < 5000 && _queue.TryDequeue(out var next)) Add(next);
-            if (Write(runs))
+            if (Write(runs, plans))
             {
+                plans.Clear();
                 Interlocked.Add(ref _writtenRuns, runs.Count);
                 runs.Clear();
             }
@@ -97,7 +106,7 @@ public sealed class HistoryWriter : IDisposable
         }
         // Stopping: one last try for what a failing disk held back (the live journal keeps
         // whatever still fails).
-        if (runs.Count > 0 && Write(runs)) Interlocked.Add(ref _writtenRuns, runs.Count);
+        if ((runs.Count > 0 || plans.Count > 0) && Write(runs, plans)) Interlocked.Add(ref _writtenRuns, runs.Count);
 
         // The next record, once there is one; null once Dispose has been called and
         // everything before it taken. Reset before looking, so a record added between the
@@ -118,17 +127,19 @@ public sealed class HistoryWriter : IDisposable
             switch (item)
             {
                 case RunRecord r: runs.Add(r); break;
+                case PlanRecord p: plans.Add(p); break;
                 case ManualResetEventSlim f: flushed.Add(f); break;
             }
         }
     }
 
-    private bool Write(List<RunRecord> runs)
+    private bool Write(List<RunRecord> runs, List<PlanRecord> plans)
     {
         try
         {
             _store ??= HistoryStore.Open(_stateDir);
             _store!.Write(runs);
+            _store.WritePlans(plans);
             if (_lastError is not null)
             {
                 _log.LogInformation("history: writing again ({Count} runs caught up)", runs.Count);

@@ -33,6 +33,7 @@ public sealed class JobHistory
         EnqueuedAt = job.EnqueuedAt,
         StartedAt = ran ? job.StartedAt : null,
         Pid = ran ? pid : 0,
+        Plan = job.Step?.Plan.Id,
     };
 
     /// <summary>Every run record, right after it went to the writer.</summary>

@@ -12,7 +12,7 @@ namespace Chaqum.Persistence;
 /// </summary>
 internal sealed class JournalLine
 {
-    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome, PausedReason;
+    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome, PausedReason, Plan, Name;
     public readonly List<string> Args = new(), Dependencies = new();
     public long? Attempt, Number, Priority, Retries, Pid, StartTicks, Exit, Signal, MaxProcs, MinMemory, MaxRss, BreakAfter;
     public double? Enqueued, Started, Ended, Runtime, Timeout, Due, MaxCpu, MaxLoad, MaxPressure, CpuUser, CpuSystem;
@@ -30,7 +30,7 @@ internal sealed class JournalLine
 
     private void Reset()
     {
-        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = PausedReason = null;
+        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = PausedReason = Plan = Name = null;
         Args.Clear();
         Dependencies.Clear();
         Attempt = Number = Priority = Retries = Pid = StartTicks = Exit = Signal = MaxProcs = MinMemory = MaxRss = BreakAfter = null;
@@ -60,6 +60,8 @@ internal sealed class JournalLine
                 case var n when n.SequenceEqual("cg"u8): Cgroup = r.GetString(); break;
                 case var n when n.SequenceEqual("outcome"u8): Outcome = r.GetString(); break;
                 case var n when n.SequenceEqual("why"u8): PausedReason = r.GetString(); break;
+                case var n when n.SequenceEqual("pl"u8): Plan = r.GetString(); break;
+                case var n when n.SequenceEqual("nm"u8): Name = r.GetString(); break;
                 case var n when n.SequenceEqual("x"u8): Strings(ref r, Args); break;
                 case var n when n.SequenceEqual("dep"u8): Strings(ref r, Dependencies); break;
                 case var n when n.SequenceEqual("a"u8): Attempt = r.GetInt64(); break;

@@ -22,13 +22,18 @@ namespace Chaqum.Persistence;
 ///   {"k":"r","id":"convert/7","a":1, ... the run as the history records it ...}
 ///   {"k":"-","id":"convert/7"}
 ///   {"k":"G","g":"img","m":1,"pz":true}
+///   {"k":"P","id":"plan/3","nm":"nightly","n":12,"p":"init","t":1764540000.120}
+///   {"k":"p","id":"plan/3"}
 ///   {"k":"c"}
 ///
 /// A "+" line carries everything the job needs to be enqueued again after a restart
 /// (docs/operations.md, "Restarts and upgrades"): its number ("n", only on jobs that can
 /// be kept: not the entry job, not repeat firings), priority, timeout, retries, key, -F,
 /// -R, the jobs it still waits for ("dep"), due time, held, urgent; defaults are left out.
-/// "G" is a group's limits and pause, written when they change. "c" ends a journal
+/// "G" is a group's limits and pause, written when they change. "P" is a plan submitted
+/// (its name, step count, submitter), "p" its end: a plan with a "P" and no "p" was
+/// running when the daemon died, and recovery records it lost. A plan step's "+" and "r"
+/// lines name its plan ("pl"); it is never keepable (no "n"), so it does not come back. "c" ends a journal
 /// written at an orderly stop: what is live in it was kept on purpose, nothing ran.
 ///
 /// "s" names the job's process for good: its pid, its start time ("st", clock ticks since
@@ -129,6 +134,34 @@ public sealed class LiveJournal : IDisposable
         return fd;
     }
 
+    /// <summary>The plans running now: a rewrite keeps their "P" lines.</summary>
+    public Func<IEnumerable<Plans.Plan>>? LivePlans { get; set; }
+
+    public void PlanSubmitted(Plans.Plan plan)
+    {
+        if (!_begun) return;
+        WritePlan(plan);
+        Append(_line.WrittenSpan);
+    }
+
+    public void PlanEnded(Plans.Plan plan)
+    {
+        if (!_begun) return;
+        BeginLine("p", plan.Id);
+        EndLine();
+        Append(_line.WrittenSpan);
+    }
+
+    private void WritePlan(Plans.Plan plan)
+    {
+        BeginLine("P", plan.Id);
+        if (plan.Name is { } name) _writer.WriteString("nm", name);
+        _writer.WriteNumber("n", plan.Steps.Count);
+        if (plan.Submitter is { } submitter) _writer.WriteString("p", submitter);
+        _writer.WriteNumber("t", Seconds(plan.SubmittedAt));
+        EndLine();
+    }
+
     public void Enqueued(Job job)
     {
         if (!_begun) return;
@@ -203,7 +236,8 @@ public sealed class LiveJournal : IDisposable
         if (!job.Group.IsDefault) _writer.WriteString("g", job.Group.Name);
         if (job.ParentId is { } parent) _writer.WriteString("p", parent);
         _writer.WriteNumber("t", Seconds(job.EnqueuedAt));
-        if (!job.IsEntry && job.Repeat is null) WriteKeepable(job);
+        if (job.Step is { } step) _writer.WriteString("pl", step.Plan.Id);
+        else if (!job.IsEntry && job.Repeat is null) WriteKeepable(job);
         EndLine();
     }
 
@@ -290,6 +324,7 @@ public sealed class LiveJournal : IDisposable
         _writer.WriteNumber("cpu_system", r.CpuSystemSeconds);
         _writer.WriteNumber("max_rss", r.MaxRssBytes);
         _writer.WriteNumber("pid", r.Pid);
+        if (r.Plan is { } plan) _writer.WriteString("pl", plan);
         EndLine();
     }
 
@@ -355,6 +390,11 @@ public sealed class LiveJournal : IDisposable
         {
             if (!HasSettings(group)) continue;
             WriteGroup(group);
+            all.Add(_line.WrittenSpan);
+        }
+        foreach (var plan in LivePlans?.Invoke() ?? [])
+        {
+            WritePlan(plan);
             all.Add(_line.WrittenSpan);
         }
         // In number order: the next start enqueues them again in this order, which keeps
@@ -539,8 +579,13 @@ public sealed class LiveJournal : IDisposable
     public sealed record Contents(DaemonRecord? Daemon, List<(LiveRecord Job, bool Finished)> Jobs, List<RunRecord> Runs)
     {
         public List<GroupRecord> Groups { get; init; } = new();
+        /// <summary>Plans submitted, in the order seen, and whether each was seen to end.</summary>
+        public List<PlanLine> Plans { get; init; } = new();
         public bool Clean { get; init; }
     }
+
+    /// <summary>A plan as its "P" line keeps it, and whether a "p" line ended it.</summary>
+    public sealed record PlanLine(string Id, string? Name, int Steps, string? Submitter, DateTimeOffset SubmittedAt, bool Ended);
 
     /// <summary>A group's settings as a "G" line keeps them.</summary>
     public sealed record GroupRecord(string Name, GroupLimits Limits, bool Paused, string? PausedReason = null);
@@ -554,6 +599,7 @@ public sealed class LiveJournal : IDisposable
         var jobs = new Dictionary<string, (LiveRecord Job, bool Finished)>(StringComparer.Ordinal);
         var runs = new List<RunRecord>();
         var groups = new Dictionary<string, GroupRecord>(StringComparer.Ordinal);
+        var plans = new Dictionary<string, PlanLine>(StringComparer.Ordinal);
         bool clean = false;
         DaemonRecord? daemon = null;
         byte[] bytes;
@@ -618,12 +664,18 @@ public sealed class LiveJournal : IDisposable
                         MaxRssBytes = rss,
                     });
                     break;
+                case "P" when l.Id is { } id && l.Enqueued is { } submitted:
+                    plans[id] = new PlanLine(id, l.Name, (int)(l.Number ?? 0), l.Parent, JournalLine.Time(submitted), false);
+                    break;
+                case "p" when l.Id is { } id && plans.TryGetValue(id, out var ended):
+                    plans[id] = ended with { Ended = true };
+                    break;
                 case "-" when l.Id is { } id && jobs.TryGetValue(id, out var finished):
                     jobs[id] = (finished.Job, true);
                     break;
             }
         }
-        return new(daemon, jobs.Values.ToList(), runs) { Groups = groups.Values.ToList(), Clean = clean };
+        return new(daemon, jobs.Values.ToList(), runs) { Groups = groups.Values.ToList(), Clean = clean, Plans = plans.Values.ToList() };
     }
 
     /// <summary>The fields "+" and "r" lines share; null if one they must have is missing.</summary>
@@ -638,6 +690,7 @@ public sealed class LiveJournal : IDisposable
                 Group = l.Group,
                 Parent = l.Parent,
                 EnqueuedAt = JournalLine.Time(t),
+                Plan = l.Plan,
             }
             : null;
 
@@ -652,6 +705,7 @@ public sealed class LiveJournal : IDisposable
         Group = l.Group,
         Parent = l.Parent,
         EnqueuedAt = JournalLine.Time(l.Enqueued!.Value),
+        Plan = l.Plan,
         Number = l.Number,
         Priority = (int)(l.Priority ?? 0),
         Timeout = l.Timeout is { } to ? TimeSpan.FromSeconds(to) : null,

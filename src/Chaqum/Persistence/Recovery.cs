@@ -64,6 +64,25 @@ public static class Recovery
         var dropped = resume ? new List<RunRecord>()
             : waiting.Select(l => new RunRecord(l) { EndedAt = now, Outcome = "dropped" }).ToList();
         store.Write(runs.Concat(lost).Concat(dropped).ToList());
+        // Plans the crashed daemon was running are lost with it: their steps that ended are
+        // in the history (written just above, if the journal held them), the others are
+        // recorded lost with the jobs; no step comes back (they are never kept).
+        var lostPlans = journal.Clean ? new List<PlanRecord>() : journal.Plans.Where(p => !p.Ended && !store.HasPlan(p.Id))
+            .Select(p => new PlanRecord
+            {
+                Id = p.Id,
+                Name = p.Name,
+                Outcome = "lost",
+                Submitter = p.Submitter,
+                SubmittedAt = p.SubmittedAt,
+                EndedAt = now,
+                Steps = p.Steps,
+                StepsEnded = store.EndedSteps(p.Id),
+                Reason = "the daemon running it was killed",
+            }).ToList();
+        store.WritePlans(lostPlans);
+        foreach (var p in lostPlans)
+            log.LogWarning("lost: {Plan}: {Ended} of {Steps} steps had ended; see chaqumctl history --plans", p.Id, p.StepsEnded, p.Steps);
         if (runs.Count > 0)
             log.LogInformation("recorded {Count} runs that the last run could not write to the history", runs.Count);
         if (dropped.Count > 0)

@@ -31,6 +31,9 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     private readonly JobCgroups? _cgroups;
     private readonly HashSet<string> _lingering = new(StringComparer.Ordinal);
     private readonly Dictionary<Job, JobProcess> _live = new();
+    /// <summary>Jobs that exited while being killed, with what they may have left: their
+    /// process group and cgroup (see SignalRemnants).</summary>
+    private readonly Dictionary<Job, (int Pgid, string? Cgroup)> _remnants = new();
     private List<int>? _orphans;
     private readonly OpenConnection _connect;
     private readonly Action<Job, JobStatus, ResourceUsage> _onExit;
@@ -136,11 +139,14 @@ public sealed class JobRunner : IJobLauncher, IDisposable
 
         var jobStatus = Wait.Exited(status) ? JobStatus.Exited(Wait.ExitCode(status)) : JobStatus.Killed(Wait.TermSignal(status));
         var resources = new ResourceUsage(usage.UserTime.ToTimeSpan(), usage.SystemTime.ToTimeSpan(), usage.MaxRssKilobytes * 1024);
+        string? lingering = null;
         if (process.Cgroup is { } cgroup && !JobCgroups.Remove(cgroup))
         {
             _lingering.Add(cgroup);
+            lingering = cgroup;
             _log.LogDebug("{Job}: processes in {Cgroup} outlive the job", process.Job.Id, cgroup);
         }
+        if (process.Job.KillSource != KillSource.None) _remnants[process.Job] = (process.Pid, lingering);
         _onExit(process.Job, jobStatus, resources);
     }
 
@@ -175,6 +181,25 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         if (swept > 0)
             _log.LogInformation("{Job}: {Signal} also to {Count} of its processes that left its process group",
                 job.Id, Signals.Name(signal), swept);
+    }
+
+    /// <summary>What a killed job left behind when its own process died: the members of its
+    /// cgroup, and of its process group that carry its CHAQUM_IDENT (the group's number
+    /// cannot be handed to a new process while any member lives, and the mark tells our
+    /// processes from a later group that took the number once they were all gone).</summary>
+    public void SignalRemnants(Job job, int signal)
+    {
+        if (!_remnants.Remove(job, out var left)) return;
+        int count = 0;
+        if (left.Cgroup is { } cgroup) count += SignalCgroup(cgroup, signal).Count;
+        foreach (int pid in ProcStat.GroupMembers(left.Pgid))
+        {
+            using var claimed = ClaimedProcess.Claim(pid, isOurs: p => ProcStat.Group(p) == left.Pgid
+                && ProcStat.HasEnvironment(p, "CHAQUM_IDENT", job.Id));
+            if (claimed?.Signal(signal) == true) count++;
+        }
+        if (count > 0)
+            _log.LogWarning("{Job}: {Signal} to {Count} processes it left behind when it was killed", job.Id, Signals.Name(signal), count);
     }
 
     /// <summary>The job's processes that a signal to its group or cgroup may miss, each

@@ -11,6 +11,12 @@ public sealed record EnqueueRequest(ScriptPath Script, string[] Args)
     public JobOptions Options { get; init; } = JobOptions.Default;
     public int Priority { get; init; }
     public IReadOnlyList<string> Dependencies { get; init; } = Array.Empty<string>();
+    /// <summary>A plan step: the one job (or join point of many) it waits for, beside any
+    /// -a ids. Plans pass the objects, not ids, so that a step never waits on a namesake.</summary>
+    public Job? AfterJob { get; init; }
+    public Join? AfterJoin { get; init; }
+    /// <summary>A plan step: which plan and where in it (shown by ps, show, the logs).</summary>
+    public Plans.PlanStep? Step { get; init; }
     /// <summary>Overrides the SCRIPT/N id (the entry job is called by its script name).</summary>
     public string? Id { get; init; }
     public bool IsEntry { get; init; }

@@ -9,6 +9,11 @@ public interface IJobLauncher
 
     /// <summary>Sends a signal to the job's whole process group.</summary>
     void Signal(Job job, int signal);
+
+    /// <summary>A job being killed has exited, but may have left processes behind (a
+    /// child that ignores SIGTERM outlives the shell that did not): signals them, once.
+    /// Called for every job that exited while a kill of it was under way.</summary>
+    void SignalRemnants(Job job, int signal) { }
 }
 
 public readonly record struct LaunchResult(int Pid, string? Error, bool Transient)

@@ -36,6 +36,8 @@ public sealed class Job
     public string? FormerParentId { get; init; }
     /// <summary>The id of the job that enqueued this one, whether or not it still exists.</summary>
     public string? ParentId => Parent?.Id ?? FormerParentId;
+    /// <summary>A step of a plan: which, and where in it; null for every other job.</summary>
+    public Plans.PlanStep? Step { get; init; }
     /// <summary>For repeat firings: the job that registered the repeat (for kill permission).</summary>
     public Job? Owner { get; init; }
     /// <summary>The tree's entry job (init), the one the daemon itself started.</summary>

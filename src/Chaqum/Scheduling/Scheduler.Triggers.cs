@@ -24,17 +24,20 @@ public sealed partial class Scheduler
     /// <summary>Hands the watcher's reports to the scheduler (on the loop).</summary>
     private sealed class TriggerListener(Scheduler scheduler, Repeat repeat, FileTrigger trigger) : IFileWatchListener
     {
-        public void Changed(string path) => scheduler.Changed(repeat, trigger, path, overflow: false);
-        public void Overflowed() => scheduler.Changed(repeat, trigger, null, overflow: true);
+        public void Changed(string path) => scheduler.Changed(repeat, trigger, path);
+        public void Overflowed() => scheduler.Changed(repeat, trigger, null, overflow: "the kernel's event queue overflowed");
+        public void Unlistable(string directory) =>
+            scheduler.Changed(repeat, trigger, null, overflow: $"a file whose name is not UTF-8 changed in {directory}");
     }
 
-    private void Changed(Repeat repeat, FileTrigger trigger, string? path, bool overflow)
+    /// <param name="overflow">Why the change cannot be listed (null: it is, as path).</param>
+    private void Changed(Repeat repeat, FileTrigger trigger, string? path, string? overflow = null)
     {
         if (!_repeats.ContainsKey(repeat.Id) || Stopping || repeat.Disabled) return;
         trigger.Changes++;
-        if (overflow)
+        if (overflow is not null)
         {
-            if (!trigger.Incomplete) _log.LogWarning("{Repeat}: the kernel's event queue overflowed; the next firing's list of changes is incomplete", repeat.Id);
+            if (!trigger.Incomplete) _log.LogWarning("{Repeat}: {Why}; the next firing's list of changes is incomplete", repeat.Id, overflow);
             trigger.Incomplete = true;
         }
         else

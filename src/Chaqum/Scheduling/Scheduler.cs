@@ -134,6 +134,18 @@ public sealed partial class Scheduler
             }
         }
 
+        if (request.AfterJob is { } after)
+        {
+            if (after.State.IsActive()) dependencies.Add(after);
+            else if (!after.Status.Succeeded) failedDependency ??= Unmet(after);
+        }
+        Join? join = null;
+        if (request.AfterJoin is { } j)
+        {
+            if (j.Failure is { } failure) failedDependency ??= failure;
+            else if (!j.Settled) join = j;
+        }
+
         var group = GroupFor(request.GroupName, request.Limits);
         long number;
         if (request.Number is { } kept) _numbers.Reserve(number = kept);
@@ -151,6 +163,7 @@ public sealed partial class Scheduler
             DueAt = request.DueAt,
             Held = request.Held,
             Urgent = request.Urgent,
+            Step = request.Step,
         };
         // Before JobEnqueued: the live journal writes them with the job.
         if (dependencies.Count > 0 && failedDependency is null) job.WaitsOn = dependencies.ToArray();
@@ -170,14 +183,15 @@ public sealed partial class Scheduler
             return job;
         }
 
-        if (dependencies.Count > 0)
+        if (dependencies.Count > 0 || join is not null)
         {
-            job.PendingDependencies = dependencies.Count;
+            job.PendingDependencies = dependencies.Count + (join is null ? 0 : 1);
             foreach (var dep in dependencies)
             {
                 dep.AddDependent(job);
                 dep.OnFinished(d => DependencyEnded(job, d));
             }
+            if (join is not null) (join.Waiting ??= new()).Add(job);
             return job;
         }
 
@@ -185,21 +199,53 @@ public sealed partial class Scheduler
         return job;
     }
 
-    private void DependencyEnded(Job job, Job dependency)
+    private void DependencyEnded(Job job, Job dependency) =>
+        PredecessorEnded(job, dependency.Status.Succeeded ? null : Unmet(dependency));
+
+    /// <summary>Why a job that waited for this one will not run: "dependency convert/7
+    /// ended (exit 1)"; for a plan's step, the step's place in its plan too.</summary>
+    private static string Unmet(Job dependency) => dependency.Step is { } step
+        ? $"earlier step {dependency.Id} ({step.Path}) ended ({dependency.Status})"
+        : $"dependency {dependency.Id} ended ({dependency.Status})";
+
+    /// <summary>One thing a pending job waited for (a job or a join) has ended; failure
+    /// says why it can never be met, null when it was.</summary>
+    private void PredecessorEnded(Job job, string? failure)
     {
         if (job.State != JobState.Pending) return;
-        if (!dependency.Status.Succeeded)
+        if (failure is not null)
         {
             // Its dependency was stopped with the daemon: the next start decides (from
             // what the history says of the dependency), not this one.
             if (job.Kept) return;
-            Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.DependencyFailed,
-                $"dependency {dependency.Id} ended ({dependency.Status})");
+            Finish(job, JobState.Cancelled, JobStatus.NeverRan, Outcome.DependencyFailed, failure);
             return;
         }
         if (--job.PendingDependencies > 0) return;
         job.WaitsOn = null;
         Ready(job);
+    }
+
+    /// <summary>A join point of these jobs: settled when all have succeeded, or failed
+    /// at the first that did not (see <see cref="Join"/>). Jobs wait for it through
+    /// <see cref="EnqueueRequest.AfterJoin"/>.</summary>
+    public Join JoinOf(IReadOnlyList<Job> inputs)
+    {
+        OwnedByLoop();
+        var join = new Join(inputs.Count);
+        foreach (var input in inputs) input.OnFinished(j => JoinInputEnded(join, j));
+        return join;
+    }
+
+    private void JoinInputEnded(Join join, Job input)
+    {
+        if (join.Failure is not null) return;
+        if (!input.Status.Succeeded) join.Failure = Unmet(input);
+        else if (--join.Pending > 0) return;
+        var waiting = join.Waiting;
+        join.Waiting = null;
+        if (waiting is null) return;
+        foreach (var job in waiting) PredecessorEnded(job, join.Failure);
     }
 
     /// <summary>Spawns the head of a group's queue. Called by StartQueued only.</summary>
@@ -243,9 +289,9 @@ public sealed partial class Scheduler
             int attempt = job.Attempt;
             job.Timer = _timers.After(timeout, () => TimedOut(job, attempt));
         }
-        _log.LogInformation("{Job}: started, pid {Pid}{Attempt}{Slot}", job.Id, job.Pid,
+        _log.LogInformation("{Job}: started, pid {Pid}{Attempt}{Slot}{Step}", job.Id, job.Pid,
             job.Attempt > 1 ? $", attempt {job.Attempt}" : "",
-            job.Slot >= 0 ? $", slot {job.Slot}" : "");
+            job.Slot >= 0 ? $", slot {job.Slot}" : "", StepOf(job));
         JobStarted?.Invoke(job);
     }
 
@@ -268,8 +314,16 @@ public sealed partial class Scheduler
         job.Slot = -1;
         job.Timer?.Cancel();
         job.Timer = null;
+        bool escalating = job.EscalationTimer is not null;
         job.EscalationTimer?.Cancel();
         job.EscalationTimer = null;
+        if (job.KillSource != KillSource.None)
+        {
+            // Killed, but what it started may live on (a child that ignores SIGTERM): the
+            // rest of the kill goes to that, SIGKILL after the grace period as for the job.
+            if (escalating) _timers.After(_settings.Grace, () => _launcher.SignalRemnants(job, Signals.SIGKILL));
+            else _launcher.SignalRemnants(job, Signals.SIGKILL);
+        }
         job.Usage = usage;
         job.Status = status;
         job.Pid = 0;
@@ -404,7 +458,7 @@ public sealed partial class Scheduler
             Outcome.Killed when job.KillSource is KillSource.Command or KillSource.Operator or KillSource.Shutdown => LogLevel.Information,
             _ => LogLevel.Warning,
         };
-        _log.Log(level, "{Job}: {Outcome}: {Reason}", job.Id, outcome.Word().Replace('_', ' '), reason);
+        _log.Log(level, "{Job}: {Outcome}: {Reason}{Step}", job.Id, outcome.Word().Replace('_', ' '), reason, StepOf(job));
 
         // A result is kept for wait until fetched once, or until the job that enqueued it
         // has exited; -F, the entry job and repeat firings keep none.
@@ -502,7 +556,9 @@ public sealed partial class Scheduler
     private bool _keeping;
     private int _kept;
 
-    private static bool Keepable(Job job) => !job.IsEntry && job.Repeat is null;
+    /// <summary>Plan steps are not kept: a plan ends (cancelled) with the daemon that ran
+    /// it (docs/plans.md, "Restarts"), so none of its steps may outlive it.</summary>
+    private static bool Keepable(Job job) => !job.IsEntry && job.Repeat is null && job.Step is null;
 
     private void Keep(Job job)
     {
@@ -549,11 +605,14 @@ public sealed partial class Scheduler
     /// and counters silently, so every entry point that changes state checks here (one
     /// comparison of thread ids) and refuses loudly instead.
     /// </summary>
-    private void OwnedByLoop()
+    internal void OwnedByLoop()
     {
         if (!_timers.OnLoopThread)
             throw new InvalidOperationException($"scheduler state changed on thread {Environment.CurrentManagedThreadId}, not the event loop's");
     }
+
+    /// <summary>A plan step's place, for its log lines: " [plan/3 > 1 > convert a.png]".</summary>
+    private static string StepOf(Job job) => job.Step is { } step ? $" [{step.Path}]" : "";
 
     internal static string Format(TimeSpan t) =>
         t.TotalSeconds < 60 ? $"{t.TotalSeconds:0.###}s"

@@ -204,13 +204,19 @@ public sealed class InotifyWatches : IFileWatches, IReadyHandler, IDisposable
             int nameLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(span[(at + 12)..]);
             var nameBytes = span.Slice(at + Inotify.HeaderSize, nameLength);
             int nul = nameBytes.IndexOf((byte)0);
-            string name = Encoding.UTF8.GetString(nul < 0 ? nameBytes : nameBytes[..nul]);
+            string? name;
+            try { name = StrictUtf8.GetString(nul < 0 ? nameBytes : nameBytes[..nul]); }
+            catch (DecoderFallbackException) { name = null; }
             at += Inotify.HeaderSize + nameLength;
             Handle(wd, mask, name);
         }
     }
 
-    private void Handle(int wd, uint mask, string name)
+    /// <summary>Names are bytes; one that is not UTF-8 would be listed as a different name
+    /// (U+FFFD in place of its bytes), so it is not listed at all.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private void Handle(int wd, uint mask, string? name)
     {
         if ((mask & Inotify.IN_Q_OVERFLOW) != 0)
         {
@@ -227,6 +233,13 @@ public sealed class InotifyWatches : IFileWatches, IReadyHandler, IDisposable
                 sub.Wds.Remove(wd);
                 _log.LogWarning("{Repeat}: watched directory {Dir} is gone; changes in it are no longer seen", sub.RepeatId, watched.Path);
             }
+            return;
+        }
+        if (name is null)
+        {
+            // A file written or moved in, or a directory made (a recursive watch would have
+            // followed it): either way the job must rescan.
+            foreach (var sub in watched.Listeners.Keys.ToList()) if (!sub.Closed) sub.Listener.Unlistable(watched.Path);
             return;
         }
         string path = watched.Path == "/" ? "/" + name : watched.Path + "/" + name;
@@ -261,6 +274,7 @@ public sealed class InotifyWatches : IFileWatches, IReadyHandler, IDisposable
 
     public void Dispose()
     {
+        _files.Dispose();
         if (_fd < 0) return;
         _loop.Remove(_fd, _token);
         Mono.Unix.Native.Syscall.close(_fd);

@@ -13,11 +13,12 @@ public static class EnqueueCommands
 {
     private const string Usage = """
         Usage: chaqumctl [-t TREE] {0} [-F] [-g GROUP] [-m MAXPROC] [-c MAXCPU] [-l MAXLOAD] [-M MINMEM]
-                         [-P MAXPRESSURE] [-t TIMEOUT] [-p PRIO] [-k KEY] [-a JOBID]... [-r RETRIES]
+                         [-P MAXPRESSURE] [-B FAILURES] [-t TIMEOUT] [-p PRIO] [-k KEY] [-a JOBID]... [-r RETRIES]
                          [-d DELAY | -A TIME] [-H] [-U] [-R] [--] SCRIPT [ARG...]
 
         {1}
 
+          -B N       the group pauses itself after N failed runs in a row (0: never)
           -d DELAY   start no sooner than DELAY from now (90s, 15m, 1h30m, 2d)
           -A TIME    start no sooner than TIME: HH:MM or HH:MM:SS (the next time the daemon's
                      clock shows it), or ISO 8601 (2026-12-24T18:00, with +01:00 or Z for an offset)
@@ -31,7 +32,7 @@ public static class EnqueueCommands
 
     /// <summary>Options of the protocol's enqueue that take a value (the word after them
     /// is not the script).</summary>
-    private const string ValuedOptions = "gmclMPtpkardA";
+    private const string ValuedOptions = "gmclMPBtpkardA";
 
     /// <summary>Listed in chaqumctl --help; never invoked with arguments, since Main hands
     /// enqueue and run to <see cref="Run"/> or <see cref="PrintUsage"/> itself.</summary>

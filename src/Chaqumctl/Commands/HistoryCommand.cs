@@ -5,8 +5,9 @@ using Chaqum.History;
 
 namespace Chaqumctl.Commands;
 
-/// <summary>history [--script S] [--since T] [--failed] [--lost] [-n N] [--json]: past runs,
-/// read from the tree's SQLite history (no daemon needed).</summary>
+/// <summary>history [--script S] [--since T] [--failed] [--lost] [--plans] [-n N] [--json]:
+/// past runs (or, with --plans, past plans), read from the tree's SQLite history (no
+/// daemon needed).</summary>
 public static class HistoryCommand
 {
     public static Command Build(Context context)
@@ -18,9 +19,16 @@ public static class HistoryCommand
         var id = new Option<string?>("--id") { Description = "Only runs of this job id", HelpName = "ID" };
         var limit = new Option<int>("--limit", "-n") { Description = "At most the last N runs", DefaultValueFactory = _ => 100 };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var command = new Command("history", "List past runs from the tree's history: times, status, outcome") { script, since, failed, lost, id, limit, json };
+        var plans = new Option<bool>("--plans") { Description = "List plans instead of runs: outcome, runtime, steps, the step that failed (--id, --since, --failed, -n apply)" };
+        var command = new Command("history", "List past runs from the tree's history: times, status, outcome") { script, since, failed, lost, id, limit, json, plans };
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(plans))
+            {
+                if (parsed.GetValue(script) is not null || parsed.GetValue(lost))
+                    throw new UsageException("history --plans: --script and --lost are for runs (a lost plan's outcome is lost: --failed lists it)");
+                return Plans(context, parsed.GetValue(since), parsed.GetValue(failed), parsed.GetValue(id), parsed.GetValue(limit), parsed.GetValue(json));
+            }
             var runs = WithStore(context, store => store.Query(new HistoryQuery
             {
                 Script = parsed.GetValue(script),
@@ -44,6 +52,44 @@ public static class HistoryCommand
         return command;
     }
 
+    private static int Plans(Context context, string? since, bool failed, string? id, int limit, bool json)
+    {
+        var plans = WithStore(context, store => store.QueryPlans(new PlanQuery
+        {
+            Since = since is { } s ? Since(s) : null,
+            FailedOnly = failed,
+            Id = id,
+            Limit = Math.Max(1, limit),
+        })) ?? new List<PlanRecord>();
+        if (json)
+        {
+            Format.Json(new JsonArray(plans.Select(p => (JsonNode?)new JsonObject
+            {
+                ["id"] = p.Id,
+                ["name"] = p.Name,
+                ["outcome"] = p.Outcome,
+                ["submitter"] = p.Submitter,
+                ["submitted_at"] = Iso(p.SubmittedAt),
+                ["ended_at"] = Iso(p.EndedAt),
+                ["runtime_seconds"] = p.RuntimeSeconds,
+                ["steps"] = p.Steps,
+                ["steps_ended"] = p.StepsEnded,
+                ["failed_step"] = p.FailedStep,
+                ["failed_path"] = p.FailedPath,
+                ["reason"] = p.Reason,
+            }).ToArray()));
+            return Program.Ok;
+        }
+        Format.Table(new[] { "ID", "NAME", "OUTCOME", "SUBMITTED", "RUNTIME", "STEPS", "WHY" },
+            plans.Select(p => (IReadOnlyList<string>)new[]
+            {
+                p.Id, p.Name ?? "-", p.Outcome, Format.When(Iso(p.SubmittedAt)), Format.Duration(p.RuntimeSeconds),
+                $"{p.StepsEnded.ToString(CultureInfo.InvariantCulture)}/{p.Steps.ToString(CultureInfo.InvariantCulture)}",
+                p.Reason ?? "",
+            }));
+        return Program.Ok;
+    }
+
     public static JsonObject Json(RunRecord r) => new()
     {
         ["id"] = r.Id,
@@ -64,6 +110,7 @@ public static class HistoryCommand
         ["cpu_system_seconds"] = r.CpuSystemSeconds,
         ["max_rss_bytes"] = r.MaxRssBytes,
         ["pid"] = r.Pid == 0 ? null : r.Pid,
+        ["plan"] = r.Plan,
     };
 
     public static string? Iso(DateTimeOffset? t) => Chaqum.Control.Messages.ControlProtocol.Time(t);

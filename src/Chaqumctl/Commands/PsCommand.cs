@@ -28,8 +28,15 @@ public static class PsCommand
 
     public static void Print(IEnumerable<JobInfo> jobs)
     {
-        Format.Table(new[] { "ID", "STATE", "GROUP", "PID", "STARTED", "RUNTIME", "USUAL", "" },
-            jobs.Select(j => (IReadOnlyList<string>)new[]
+        var list = jobs as IReadOnlyList<JobInfo> ?? jobs.ToList();
+        // Plan steps say where in their plan they are; the column is there only when some are.
+        bool plans = list.Any(j => j.PlanPath is not null);
+        var header = new List<string> { "ID", "STATE", "GROUP", "PID", "STARTED", "RUNTIME", "USUAL" };
+        if (plans) header.Add("PLAN");
+        header.Add("");
+        Format.Table(header, list.Select(j =>
+        {
+            var row = new List<string>
             {
                 j.Id,
                 j.State,
@@ -38,8 +45,11 @@ public static class PsCommand
                 Started(j),
                 Format.Duration(j.RuntimeSeconds),
                 Format.Duration(j.UsualSeconds),
-                j.LongerThanUsual ? "LONGER" : j.Urgent && j.StartedAt is null ? "URGENT" : "",
-            }));
+            };
+            if (plans) row.Add(j.PlanPath ?? "-");
+            row.Add(j.LongerThanUsual ? "LONGER" : j.Urgent && j.StartedAt is null ? "URGENT" : "");
+            return (IReadOnlyList<string>)row;
+        }));
     }
 
     /// <summary>When it started; for a job waiting for its due time, "due" and that time.</summary>

@@ -29,6 +29,7 @@ public static class ShowCommand
 
         Row("id", job.Id);
         Row("command", job.Command);
+        if (job.PlanPath is { } plan) Row("plan", plan);
         Row("state", job.State + (job.Status is { } s ? $" (status {s}, {job.Outcome})" : "")
             + (job.Held ? " (until chaqumctl release)" : "") + (job.Urgent ? " (urgent)" : ""));
         if (job.DueAt is { } due) Row("due", Format.When(due));

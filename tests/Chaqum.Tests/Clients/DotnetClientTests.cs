@@ -286,6 +286,90 @@ public class DotnetClientTests
     }
 
     [Test]
+    public async Task Plans_are_framed_like_sendmsg_from_text_bytes_and_json_nodes()
+    {
+        using var daemon = new FakeDaemon();
+        var c = daemon.Client;
+
+        const string text = """{"type": "execute", "command": "greet wörld"}""";
+        var submit = c.SubmitPlanAsync(text);
+        Assert.That(await daemon.ReadLineAsync(), Is.EqualTo("plan -- 46"));
+        Assert.That(Encoding.UTF8.GetString(await daemon.ReadBytesAsync(47)), Is.EqualTo(text + "\n"));
+        await daemon.ReplyAsync("S plan/3\n");
+        var plan = await submit.WaitAsync(Bound);
+        Assert.That(plan.Id, Is.EqualTo("plan/3"));
+        Assert.That(plan.ToString(), Is.EqualTo("plan/3"));
+        Assert.That(plan.Chaqum, Is.SameAs(c));
+
+        byte[] raw = [.. "{\"type\":\n\"execute\"}\n"u8];
+        submit = c.SubmitPlanAsync(raw);
+        Assert.That(await daemon.ReadLineAsync(), Is.EqualTo($"plan -- {raw.Length}"));
+        Assert.That(await daemon.ReadBytesAsync(raw.Length + 1), Is.EqualTo(raw.Append((byte)'\n').ToArray()));
+        await daemon.ReplyAsync("S plan/4\n");
+        await submit.WaitAsync(Bound);
+
+        var node = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "sequence_group",
+            ["work"] = new System.Text.Json.Nodes.JsonArray(
+                new System.Text.Json.Nodes.JsonObject { ["type"] = "execute", ["command"] = new System.Text.Json.Nodes.JsonArray("greet", "wörld's"), ["timeout"] = 60 }),
+        };
+        submit = c.SubmitPlanAsync(node);
+        var header = await daemon.ReadLineAsync();
+        int length = int.Parse(header["plan -- ".Length..]);
+        var json = Encoding.UTF8.GetString(await daemon.ReadBytesAsync(length + 1));
+        Assert.That(header, Is.EqualTo($"plan -- {length}"));
+        Assert.That(json, Is.EqualTo("""{"type":"sequence_group","work":[{"type":"execute","command":["greet","wörld's"],"timeout":60}]}""" + "\n"),
+            "compact, non-ASCII and quotes unescaped");
+        await daemon.ReplyAsync("S plan/5\n");
+        await submit.WaitAsync(Bound);
+
+        var bad = c.SubmitPlanAsync("""{"type": "teleport"}""");
+        Assert.That(await daemon.ReadLineAsync(), Is.EqualTo("plan -- 20"));
+        await daemon.ReadBytesAsync(21);
+        await daemon.ReplyAsync("E plan: $.type: unknown type 'teleport'\n");
+        var e = Assert.ThrowsAsync<ChaqumException>(() => bad.WaitAsync(Bound));
+        Assert.That(e!.Reason, Is.EqualTo("plan: $.type: unknown type 'teleport'"));
+        Assert.That(e.IsRefusal, Is.True);
+
+        var ping = c.PingAsync();
+        await daemon.ExpectAsync("wait --", "S\n");
+        await ping.WaitAsync(Bound);
+    }
+
+    [Test]
+    public async Task WaitPlan_maps_every_state_and_T_to_running()
+    {
+        using var daemon = new FakeDaemon();
+        var c = daemon.Client;
+        var expected = new (string Reply, PlanState State)[]
+        {
+            ("succeeded", PlanState.Succeeded), ("failed", PlanState.Failed), ("cancelled", PlanState.Cancelled), ("T", PlanState.Running),
+        };
+        foreach (var (reply, state) in expected)
+        {
+            var wait = c.WaitPlanAsync("plan/3", TimeSpan.FromSeconds(0.5));
+            await daemon.ExpectAsync("waitplan -t 0.5 -- plan/3", $"S plan/3 {reply}\n");
+            Assert.That(await wait.WaitAsync(Bound), Is.EqualTo(state));
+        }
+
+        var handle = new PlanHandle(c, "plan/4");
+        var forEver = handle.WaitAsync(Timeout.InfiniteTimeSpan);
+        await daemon.ExpectAsync("waitplan -- plan/4", "S plan/4 succeeded\n");
+        Assert.That(await forEver.WaitAsync(Bound), Is.EqualTo(PlanState.Succeeded));
+
+        var unknown = c.WaitPlanAsync("plan/99");
+        await daemon.ExpectAsync("waitplan -- plan/99", "E waitplan: unknown plan 'plan/99'\n");
+        Assert.That(Assert.ThrowsAsync<ChaqumException>(() => unknown.WaitAsync(Bound))!.Reason, Is.EqualTo("waitplan: unknown plan 'plan/99'"));
+
+        var odd = c.WaitPlanAsync("plan/3");
+        await daemon.ExpectAsync("waitplan -- plan/3", "S plan/3 maybe\n");
+        Assert.That(Assert.ThrowsAsync<ChaqumException>(() => odd.WaitAsync(Bound))!.Message, Does.Contain("maybe"));
+
+        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => c.WaitPlanAsync("plan/3", TimeSpan.FromSeconds(-1)));
+    }
+
+    [Test]
     public async Task A_refusal_throws_the_daemons_reason_and_the_connection_stays_usable()
     {
         using var daemon = new FakeDaemon();

@@ -94,6 +94,9 @@ public class ChaqumctlRunTests
         Assert.That(afterDashes.Exit, Is.EqualTo(0), afterDashes.ToString());
         Assert.That(afterDashes.Lines, Is.EqualTo(new[] { "args: --help" }));
         Assert.That(Ctl.Run(tree, "run", "echoargs", "-h").Lines, Is.EqualTo(new[] { "args: -h" }), "the script's word ends the options");
+        // Every option that takes a value is known as one: -B's value is not the script.
+        Assert.That(Ctl.Run(tree, "enqueue", "--help").Out, Does.Contain("[-B FAILURES]").And.Contain("[-d DELAY | -A TIME]"));
+        Assert.That(Ctl.Run(tree, "run", "-B", "2", "-g", "b", "-d", "1s", "echoargs", "x").Lines, Is.EqualTo(new[] { "args: x" }));
         Assert.That(Ctl.Run(tree, "run").Exit, Is.EqualTo(2), "no script: a usage error");
         File.WriteAllText(tree.PathOf("stop"), "");
     }

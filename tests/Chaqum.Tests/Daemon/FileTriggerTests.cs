@@ -194,4 +194,64 @@ public class FileTriggerTests
         Assert.That(Ctl.Run(tree, "unrepeat", "repeat:1").Exit, Is.EqualTo(0));
         Assert.That(d.WaitForExit(), Is.EqualTo(0));
     }
+
+    /// <summary>A name that is not UTF-8 cannot be listed as it is (it would come out with
+    /// U+FFFD for its bytes, a path that does not exist): the firing says its list is
+    /// incomplete instead, and the job rescans.</summary>
+    [Test]
+    public void A_name_that_is_not_utf8_marks_the_list_incomplete_instead_of_listing_a_wrong_path()
+    {
+        using var tree = new TempTree();
+        Directory.CreateDirectory(tree.PathOf("inbox"));
+        using var d = Watching(tree, "-w inbox --settle 0.1");
+        var write = new System.Diagnostics.ProcessStartInfo("sh", new[] { "-c", "printf x > \"inbox/$(printf 'bad\\377name')\"; printf y > inbox/good" })
+        {
+            WorkingDirectory = tree.Root,
+        };
+        using (var sh = System.Diagnostics.Process.Start(write)!)
+        {
+            sh.WaitForExit();
+            Assert.That(sh.ExitCode, Is.EqualTo(0));
+        }
+        var good = Path.Combine(tree.PathOf("inbox"), "good");
+        Poll.Until(() => Reported(tree).Contains(good) && tree.Exists("counts") && tree.Read("counts").Contains(" 1\n"),
+            () => "a firing with good listed and one marked incomplete; counts: " + (tree.Exists("counts") ? tree.Read("counts") : "none"));
+        Assert.That(Reported(tree), Is.EqualTo(new[] { good }), "the bad name is not listed, mangled or otherwise");
+        Assert.That(d.Log, Does.Contain("a file whose name is not UTF-8 changed in " + tree.PathOf("inbox")));
+        File.WriteAllText(tree.PathOf("stop"), "");
+        Assert.That(Ctl.Run(tree, "unrepeat", "repeat:1").Exit, Is.EqualTo(0));
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+    }
+
+    /// <summary>Without a state directory the lists live in a temporary directory that no
+    /// other user could have made first (a random name, mode 0700), removed at exit.</summary>
+    [Test]
+    public void Without_a_state_directory_the_lists_go_to_a_private_temporary_directory_removed_at_exit()
+    {
+        using var tree = new TempTree();
+        var tmp = tree.PathOf("tmp");
+        Directory.CreateDirectory(tmp);
+        Directory.CreateDirectory(tree.PathOf("inbox"));
+        tree.Script("scan", "echo \"$CHAQUM_CHANGED\" > list.tmp; mv list.tmp list\n");
+        tree.Script("init", Sh.Script("""
+            cmd 'repeat -w inbox -- scan'; r=$(word 2)
+            : > registered
+            while [ ! -e stop ]; do sleep 0.05; done
+            cmd "unrepeat -- $r"
+            """));
+        // A state directory that cannot be made (under a regular file): the daemon runs without.
+        tree.File_("plain-file", "");
+        using var d = DaemonProcess.Raw(new Dictionary<string, string?> { ["TMPDIR"] = tmp },
+            "--state-dir", tree.PathOf("plain-file") + "/state", "--grace", "2", "--control", tree.Root + ".sock", tree.Root);
+        Poll.Until(() => tree.Exists("registered"), "init to register the trigger");
+        File.WriteAllText(tree.PathOf("inbox/a"), "a");
+        Poll.Until(() => tree.Exists("list"), "the scan to run");
+        var dir = Path.GetDirectoryName(tree.Read("list").Trim())!;
+        Assert.That(Path.GetDirectoryName(dir), Is.EqualTo(tmp));
+        Assert.That(Path.GetFileName(dir), Does.StartWith("chaqum-changes-").And.Not.Contain(d.Pid.ToString()));
+        Assert.That(File.GetUnixFileMode(dir), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+        File.WriteAllText(tree.PathOf("stop"), "");
+        Assert.That(d.WaitForExit(), Is.EqualTo(0));
+        Assert.That(Directory.EnumerateFileSystemEntries(tmp), Is.Empty, "the temporary directory went with the daemon");
+    }
 }

@@ -84,6 +84,9 @@ public sealed class DaemonProcess : IDisposable
     /// <summary>Starts chaqum with exactly these arguments.</summary>
     public static DaemonProcess Raw(params string[] args) => new(args, null, null);
 
+    /// <summary>Starts chaqum with exactly these arguments and that environment added.</summary>
+    public static DaemonProcess Raw(IDictionary<string, string?> env, params string[] args) => new(args, null, env);
+
     public int Pid => _process.Id;
 
     public IReadOnlyList<string> Lines

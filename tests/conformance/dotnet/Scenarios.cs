@@ -23,6 +23,7 @@ public sealed class Scenarios(ChaqumJob chaqum)
         "repeat" => Repeat,
         "triggers" => Triggers,
         "triggers-child" => TriggersChild,
+        "plans" => Plans,
         "outside" => Outside,
         "dotnet-concurrency" => Concurrency,
         _ => null,
@@ -292,6 +293,49 @@ public sealed class Scenarios(ChaqumJob chaqum)
         File.Move("triggered.id.tmp", "triggered.id");
         return Task.FromResult(0);
     }
+
+    private async Task<int> Plans()
+    {
+        var plan = await chaqum.SubmitPlanAsync(new JsonObject
+        {
+            ["type"] = "sequence_group",
+            ["work"] = new JsonArray(
+                new JsonObject { ["type"] = "execute", ["command"] = new JsonArray("counter", "plan.txt") },
+                new JsonObject
+                {
+                    ["type"] = "parallel_group",
+                    ["work"] = new JsonArray(
+                        new JsonObject { ["type"] = "execute", ["command"] = new JsonArray("counter", "plan.txt") },
+                        new JsonObject { ["type"] = "execute", ["command"] = "counter plan.txt" }),
+                }),
+        });
+        if (System.Text.RegularExpressions.Regex.IsMatch(plan.Id, @"^plan/\d+$")) Print("plan id ok");
+        Print($"plan {State(await plan.WaitAsync())}");
+        Print($"plan steps {File.ReadAllLines("plan.txt").Length}");
+
+        var slow = await chaqum.SubmitPlanAsync("""{"type": "sequence_group", "work": [{"type": "execute", "command": ["sleeper", "1"]}]}""");
+        Print($"slow plan {State(await chaqum.WaitPlanAsync(slow.Id, TimeSpan.FromSeconds(0.2)))}");
+        Print($"slow plan {State(await slow.WaitAsync())}");
+
+        File.WriteAllText("failing.json",
+            """{"type": "sequence_group", "work": [{"type": "execute", "command": ["exiter", "3"]}, {"type": "execute", "command": ["counter", "plan.txt"]}]}""" + "\n");
+        var failing = await chaqum.SubmitPlanAsync(File.ReadAllBytes("failing.json"));
+        Print($"failing plan {State(await failing.WaitAsync())}");
+        Print($"plan steps {File.ReadAllLines("plan.txt").Length}");
+
+        await PrintError(() => chaqum.SubmitPlanAsync(new JsonObject
+        {
+            ["type"] = "sequence_group",
+            ["work"] = new JsonArray(
+                new JsonObject { ["type"] = "execute", ["command"] = new JsonArray("exiter", "0") },
+                new JsonObject { ["type"] = "teleport" }),
+        }));
+        await PrintError(() => chaqum.WaitPlanAsync("plan/999999"));
+        return 0;
+    }
+
+    /// <summary>A plan state in the corpus's words: succeeded, failed, cancelled, running.</summary>
+    private static string State(PlanState state) => state.ToString().ToLowerInvariant();
 
     private static async Task UntilLines(string file, int count)
     {

@@ -96,4 +96,7 @@ public interface IFileWatchListener
     void Changed(string path);
     /// <summary>The kernel dropped events: the list of changes is incomplete.</summary>
     void Overflowed();
+    /// <summary>A file changed in that directory whose name is not UTF-8: it cannot be
+    /// listed faithfully, so the list is marked incomplete (the job rescans).</summary>
+    void Unlistable(string directory);
 }
