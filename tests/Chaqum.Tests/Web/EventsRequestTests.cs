@@ -93,6 +93,35 @@ public class EventsRequestTests
     }
 
     [Test]
+    public void A_subscriber_that_does_not_read_costs_a_bounded_queue_and_is_told_how_many_events_it_missed()
+    {
+        using var tree = new TempTree();
+        tree.Script("noop", "true\n");
+        // 40 000 held jobs: 40 000 "enqueued" events, more than the session's bound holds.
+        tree.Script("flood", "#!/usr/bin/env python3\nimport os\nw = os.fdopen(3, 'w'); r = os.fdopen(4)\n"
+            + "for i in range(40000):\n    w.write('enqueue -H -- noop %d\\n' % i); w.flush(); r.readline()\nprint('flooded')\n");
+        using var d = Ctl.Daemon(tree, "");
+        using var raw = new RawControl(SocketOf(tree));
+        raw.Send("{\"v\":1,\"id\":1,\"cmd\":\"events\"}\n");
+        Poll.Until(() => Status(tree).EventSubscribers == 1, "the subscription");
+        // Nothing is read from raw while the flood runs.
+        var run = Ctl.Run(tree, "run", "--", "flood");
+        Assert.That((run.Exit, run.Out.Trim()), Is.EqualTo((0, "flooded")), run.ToString());
+        long skipped = 0, seen = 0;
+        // Every noop enqueue is either seen or counted in a skipped marker.
+        while (seen + skipped < 40000)
+        {
+            var line = raw.ReadLine() ?? throw new AssertionException("the daemon closed the events connection");
+            var node = System.Text.Json.Nodes.JsonNode.Parse(line)!;
+            if (node["event"]?["skipped"] is { } n) skipped += n.GetValue<long>();
+            else if (node["event"]?["change"] is { } c && c["script"]?.GetValue<string>() == "noop") seen++;
+        }
+        Assert.That(skipped, Is.GreaterThan(0), "a reader that fell behind is told what it missed");
+        Assert.That(seen + skipped, Is.GreaterThanOrEqualTo(40000));
+        Assert.That(seen, Is.LessThan(40000));
+    }
+
+    [Test]
     public void Events_for_an_unknown_job_are_refused()
     {
         using var tree = new TempTree();
