@@ -1,5 +1,5 @@
 #!/bin/sh
-# install.sh: builds chaqum and chaqumctl from this checkout and installs them, with the
+# install.sh: builds chaqum, chaqumctl and chaqum-web from this checkout and installs them, with the
 # client libraries, man pages and systemd units, under a prefix. Every path it installs is
 # written to PREFIX/lib/chaqum/install-manifest, so that uninstall.sh removes exactly those.
 # Run ./install.sh --help for the details.
@@ -12,13 +12,16 @@ Usage: ./install.sh [--jit] [--self-contained] [PREFIX]
 Builds chaqum and chaqumctl (dotnet publish, Release) and installs under PREFIX
 (default /usr/local):
 
-  PREFIX/lib/chaqum/                 chaqum, chaqumctl, their native libraries
-                                     (SQLite, Mono.Posix), and clients/
-                                     (the sh, Python and Perl libraries: $CHAQUM_LIBDIR)
-  PREFIX/bin/chaqum, chaqumctl       symlinks into PREFIX/lib/chaqum
+  PREFIX/lib/chaqum/                 chaqum, chaqumctl, chaqum-web (the dashboard),
+                                     their native libraries (SQLite, Mono.Posix),
+                                     and clients/ (the sh, Python and Perl
+                                     libraries: $CHAQUM_LIBDIR)
+  PREFIX/bin/chaqum, chaqumctl,      symlinks into PREFIX/lib/chaqum
+    chaqum-web
   PREFIX/share/man/man1, man7        chaqum(1), chaqumctl(1), chaqum-protocol(7)
   PREFIX/share/doc/chaqum/           operations.md, protocol.md
-  PREFIX/lib/systemd/system/         chaqum@.service (runs PREFIX/bin/chaqum)
+  PREFIX/lib/systemd/system/         chaqum@.service (runs PREFIX/bin/chaqum),
+                                     chaqum-web@.service (its dashboard)
   PREFIX/lib/systemd/user/           chaqum@.service for systemctl --user
   PREFIX/lib/chaqum/uninstall.sh     removes all of the above again
 
@@ -129,8 +132,12 @@ else
     # The JIT build publishes chaqumctl beside chaqum (a project reference).
     publish Chaqum -p:PublishAot=false --self-contained "$self_contained"
 fi
-[ -x "$stage/lib/chaqum" ] && [ -x "$stage/lib/chaqumctl" ] && [ -d "$stage/lib/clients" ] \
-    || die "the build did not produce chaqum, chaqumctl and clients/"
+# chaqum-web is always a JIT program (ASP.NET Core from the runtime's shared framework,
+# or bundled with --self-contained): it runs for months, start-up does not matter.
+publish Chaqum.Web --self-contained "$self_contained"
+find "$stage/lib" -maxdepth 1 -name '*.pdb' -exec rm -f {} +
+[ -x "$stage/lib/chaqum" ] && [ -x "$stage/lib/chaqumctl" ] && [ -x "$stage/lib/chaqum-web" ] && [ -d "$stage/lib/clients" ] \
+    || die "the build did not produce chaqum, chaqumctl, chaqum-web and clients/"
 # The shim Slurm groups' jobs run under on the nodes (docs/cluster.md): LIB/shim/chaqum-shim.
 [ -f "$stage/lib/shim/chaqum-shim" ] || die "the build did not produce shim/chaqum-shim"
 chmod 0755 "$stage/lib/shim/chaqum-shim"
@@ -189,6 +196,7 @@ done < "$stage/files"
 
 put_link ../lib/chaqum/chaqum bin/chaqum
 put_link ../lib/chaqum/chaqumctl bin/chaqumctl
+put_link ../lib/chaqum/chaqum-web bin/chaqum-web
 
 put_file "$src/docs/chaqum.1" share/man/man1/chaqum.1 0644
 put_file "$src/docs/chaqumctl.1" share/man/man1/chaqumctl.1 0644
@@ -196,11 +204,14 @@ put_file "$src/docs/chaqum-protocol.7" share/man/man7/chaqum-protocol.7 0644
 put_file "$src/docs/operations.md" share/doc/chaqum/operations.md 0644
 put_file "$src/docs/protocol.md" share/doc/chaqum/protocol.md 0644
 put_file "$src/docs/cluster.md" share/doc/chaqum/cluster.md 0644
+put_file "$src/docs/http.md" share/doc/chaqum/http.md 0644
 
 # The units name /usr/local/bin/chaqum; point them at this prefix.
 sed "s|/usr/local/bin/chaqum|$prefix/bin/chaqum|g" "$src/contrib/systemd/chaqum@.service" > "$stage/system.service"
 sed "s|/usr/local/bin/chaqum|$prefix/bin/chaqum|g" "$src/contrib/systemd/user/chaqum@.service" > "$stage/user.service"
+sed "s|/usr/local/bin/chaqum|$prefix/bin/chaqum|g" "$src/contrib/systemd/chaqum-web@.service" > "$stage/web.service"
 put_file "$stage/system.service" "lib/systemd/system/chaqum@.service" 0644
+put_file "$stage/web.service" "lib/systemd/system/chaqum-web@.service" 0644
 put_file "$stage/user.service" "lib/systemd/user/chaqum@.service" 0644
 
 put_file "$src/uninstall.sh" lib/chaqum/uninstall.sh 0755

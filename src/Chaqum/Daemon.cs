@@ -32,6 +32,10 @@ public sealed record DaemonOptions
     public string? User { get; init; }
     /// <summary>--no-resume: the jobs the last run kept are recorded dropped, not run.</summary>
     public bool NoResume { get; init; }
+    /// <summary>--web ADDR: start chaqum-web for this tree as a supervised child.</summary>
+    public string? Web { get; init; }
+    /// <summary>--web-token-file FILE: its --token-file.</summary>
+    public string? WebTokenFile { get; init; }
 }
 
 /// <summary>
@@ -53,6 +57,7 @@ public sealed class Daemon : IDisposable
     private readonly Triggers.InotifyWatches _watches;
     private readonly JobNumberFile _jobNumbers;
     private readonly ControlServer _control;
+    private readonly WebChild? _web;
     private readonly HistoryWriter? _historyWriter;
     private readonly LiveJournal? _journal;
     private readonly JobOutputFiles? _outputFiles;
@@ -187,6 +192,8 @@ public sealed class Daemon : IDisposable
             StateDir = stateDir ?? "",
             SocketPath = SocketPath,
             StartedAt = DateTimeOffset.Now,
+            Events = new EventFeed(Scheduler),
+            Counters = new DaemonCounters(Scheduler),
             Plans = Plans,
         };
         var requests = new ControlRequests(_loop, new IControlRequest[]
@@ -211,12 +218,20 @@ public sealed class Daemon : IDisposable
             new SnapshotRequest(control),
             HoldRequest.Hold(control),
             HoldRequest.Release(control),
+            new StatusRequest(control),
+            new EventsRequest(control),
             new PlanSubmitRequest(control),
             new PlanShowRequest(control),
             new PlanCancelRequest(control),
             new PlansRequest(control),
         }, _log);
         _control = new ControlServer(SocketPath, requests, _log);
+        if (options.Web is { } web)
+        {
+            _web = new WebChild(new WebChild.Settings(web, options.WebTokenFile is null ? null : Path.GetFullPath(options.WebTokenFile), tree.Root, SocketPath, stateDir),
+                _reaper, _loop, _loop.Clock, _log);
+            _runner.NotAJob = pid => pid == _web.Pid;
+        }
         if (stateDir is not null) WritePointer(stateDir, SocketPath);
     }
 
@@ -271,6 +286,8 @@ public sealed class Daemon : IDisposable
         _thread = new Thread(RunLoop) { Name = "chaqum-loop", IsBackground = true };
         _thread.Start();
         _control.Start();
+        // Once the socket answers: chaqum-web's first request finds it.
+        if (_web is { } web) _loop.Post(web.Start);
     }
 
     /// <summary>The jobs the last run kept come back before init starts; init is told how
@@ -312,6 +329,7 @@ public sealed class Daemon : IDisposable
         _loop.Post(() =>
         {
             _status.Stopping("stop requested");
+            _web?.Stop();
             // With a state directory, what waits is kept for the next start.
             if (count == 1) Scheduler.Shutdown(keep: _journal is not null);
             else
@@ -325,12 +343,15 @@ public sealed class Daemon : IDisposable
     private void OnIdle()
     {
         _status.Stopping("nothing left to do");
+        _web?.Stop();
         // Nothing survives the daemon: what jobs left behind, in cgroups that outlived
         // them or anywhere below us (we are the subreaper, so orphans are ours), gets
         // SIGTERM, then SIGKILL after the grace period, and we wait for it to be gone
         // (a killed process's own children come to us in turn, and are killed too).
         bool killing = Volatile.Read(ref _stopSignals) > 1;
-        if (_runner.SignalLeftovers(killing ? Signals.SIGKILL : Signals.SIGTERM) == 0)
+        // chaqum-web (--web) was sent SIGTERM above; it counts as left until it is reaped.
+        int Left(int signal) => _runner.SignalLeftovers(signal) + (_web?.Remaining(signal) ?? 0);
+        if (Left(killing ? Signals.SIGKILL : Signals.SIGTERM) == 0)
         {
             StopLoop();
             return;
@@ -338,7 +359,7 @@ public sealed class Daemon : IDisposable
         var deadline = _loop.Clock.Now + _options.Grace;
         void Check()
         {
-            int left = _runner.SignalLeftovers(killing ? Signals.SIGKILL : 0);
+            int left = Left(killing ? Signals.SIGKILL : 0);
             if (left == 0) { StopLoop(); return; }
             if (_loop.Clock.Now >= deadline || (!killing && Volatile.Read(ref _stopSignals) > 1))
             {
@@ -350,7 +371,7 @@ public sealed class Daemon : IDisposable
                 }
                 killing = true;
                 deadline = _loop.Clock.Now + _options.Grace;
-                _runner.SignalLeftovers(Signals.SIGKILL);
+                Left(Signals.SIGKILL);
             }
             _loop.After(TimeSpan.FromMilliseconds(50), Check);
         }

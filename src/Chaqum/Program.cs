@@ -213,6 +213,18 @@ public sealed class DaemonCommandLine
         HelpName = "SIZE",
     };
 
+    public readonly Option<string?> Web = new("--web")
+    {
+        Description = "Also serve the dashboard and HTTP API: start chaqum-web on ADDR (127.0.0.1:8080, unix:PATH) as a supervised child",
+        HelpName = "ADDR",
+    };
+
+    public readonly Option<string?> WebTokenFile = new("--web-token-file")
+    {
+        Description = "chaqum-web's --token-file (needed to listen beyond loopback)",
+        HelpName = "FILE",
+    };
+
     public readonly Option<string?> User = new("--user")
     {
         Description = "When started as root: run as USER (and GROUP, else USER's group) from the start; " +
@@ -235,7 +247,7 @@ public sealed class DaemonCommandLine
         Root = new RootCommand("chaqum: the job manager for chaotic job queues. Runs the tree's entry job and " +
             "every job it enqueues, answering their commands on fds 3 and 4, until nothing is left to do.")
         {
-            Entry, Verbose, Grace, LogFile, StateDir, NoResume, Control, HistoryDays, OutputCap, OutputTotal, User, Tree, Args,
+            Entry, Verbose, Grace, LogFile, StateDir, NoResume, Control, HistoryDays, OutputCap, OutputTotal, User, Web, WebTokenFile, Tree, Args,
         };
     }
 
@@ -325,6 +337,8 @@ public sealed class DaemonCommandLine
             OutputTotalCap = Size(OutputTotal),
             User = parsed.GetValue(User),
             NoResume = parsed.GetValue(NoResume),
+            Web = parsed.GetValue(Web),
+            WebTokenFile = parsed.GetValue(WebTokenFile),
         };
     }
 }

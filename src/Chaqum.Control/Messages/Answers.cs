@@ -98,7 +98,11 @@ public sealed record JobDetails : JobInfo
     [JsonPropertyOrder(1)] public IReadOnlyList<LogLine> Output { get; init; } = [];
 }
 
-public sealed record JobsResult(IReadOnlyList<JobInfo> Jobs);
+public sealed record JobsResult(IReadOnlyList<JobInfo> Jobs)
+{
+    /// <summary>How many jobs matched the filters, before offset and limit.</summary>
+    public int? Total { get; init; }
+}
 public sealed record ShowResult(JobDetails Job);
 
 /// <summary>One line of a job's output.</summary>
@@ -113,8 +117,60 @@ public sealed record ControlEvent
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Enqueued { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? State { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? Skipped { get; init; }
+    /// <summary>events: something happened in the daemon.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public DaemonEvent? Change { get; init; }
     /// <summary>plan_submit with follow: a step started or ended.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public PlanStepEvent? Step { get; init; }
+}
+
+/// <summary>One thing that happened, as the events request streams it. Kind says what:
+/// enqueued, started, ended, retrying, paused, resumed, killed, changed (a hold, a
+/// release, a priority) for a job; group (its limits or pause changed); repeat (added,
+/// removed, enabled, disabled: see detail). The other members say about what.</summary>
+public sealed record DaemonEvent
+{
+    public string Kind { get; init; } = "";
+    public string? Time { get; init; }
+    public string? Job { get; init; }
+    public string? Script { get; init; }
+    public string? Group { get; init; }
+    /// <summary>The job's state after it, as ps shows it.</summary>
+    public string? State { get; init; }
+    /// <summary>ended, retrying: the protocol's status ("0", "-15", "N").</summary>
+    public string? Status { get; init; }
+    /// <summary>ended, retrying: as in history (exited, failed, killed, ...).</summary>
+    public string? Outcome { get; init; }
+    /// <summary>ended, retrying: the attempt's runtime, null if it never ran.</summary>
+    public double? RuntimeSeconds { get; init; }
+    public string? Repeat { get; init; }
+    /// <summary>killed: the signal sent; group: paused or resumed; repeat: what changed.</summary>
+    public string? Detail { get; init; }
+}
+
+/// <summary>status: the daemon's figures at one moment, cheap to ask for whatever the
+/// size of the queue (counted, not listed).</summary>
+public sealed record StatusResult
+{
+    public string Version { get; init; } = "";
+    public string Tree { get; init; } = "";
+    public int Pid { get; init; }
+    public string? StartedAt { get; init; }
+    public double UptimeSeconds { get; init; }
+    public bool Stopping { get; init; }
+    /// <summary>The jobs the daemon holds, by state as ps shows it.</summary>
+    public IReadOnlyDictionary<string, int> Jobs { get; init; } = new Dictionary<string, int>();
+    /// <summary>Processes started since the daemon started (every attempt).</summary>
+    public long Spawns { get; init; }
+    /// <summary>Attempts ended since the daemon started, by outcome (exited, failed, killed...).</summary>
+    public IReadOnlyDictionary<string, long> Exits { get; init; } = new Dictionary<string, long>();
+    public int Repeats { get; init; }
+    /// <summary>The daemon's resident memory (its own, not its jobs').</summary>
+    public long RssBytes { get; init; }
+    /// <summary>How long this request waited for the event loop: what any job's command
+    /// waits now.</summary>
+    public double LoopLagSeconds { get; init; }
+    /// <summary>Clients following events right now.</summary>
+    public int EventSubscribers { get; init; }
 }
 
 /// <summary>A step of a followed plan changed: its job, place, state as plan_show words

@@ -11,6 +11,24 @@ public sealed record PsArgs
     public string? Group { get; init; }
     /// <summary>Only jobs in this state, as ps shows it (scheduled, held, queued, ...).</summary>
     public string? State { get; init; }
+    /// <summary>Only jobs of this script (relative to the tree).</summary>
+    public string? Script { get; init; }
+    /// <summary>Only running jobs that run longer than usual (the kill list).</summary>
+    public bool Longer { get; init; }
+    /// <summary>"runtime": longest running first (jobs without a runtime last, oldest
+    /// first); otherwise (null, "id") oldest first.</summary>
+    public string? Sort { get; init; }
+    /// <summary>Paging, done by the daemon: skip this many of the matching jobs...</summary>
+    public int? Offset { get; init; }
+    /// <summary>...and list at most this many. The answer's total counts them all.</summary>
+    public int? Limit { get; init; }
+}
+
+/// <summary>events: what the daemon reports as it happens. With job: only that job's
+/// events (and no group or repeat ones).</summary>
+public sealed record EventsArgs
+{
+    public string? Job { get; init; }
 }
 
 public sealed record ShowArgs

@@ -45,6 +45,10 @@ public static class ControlVerbs
     public static readonly ControlVerb<NoArgs, Snapshot> Snapshot = new("snapshot", j => j.NoArgs, j => j.Snapshot);
     public static readonly ControlVerb<HoldArgs, HoldResult> Hold = new("hold", j => j.HoldArgs, j => j.HoldResult);
     public static readonly ControlVerb<HoldArgs, HoldResult> Release = new("release", j => j.HoldArgs, j => j.HoldResult);
+    public static readonly ControlVerb<NoArgs, StatusResult> Status = new("status", j => j.NoArgs, j => j.StatusResult);
+    /// <summary>Streams events ({"change": ...}) until the connection closes; never answers
+    /// while the daemon runs.</summary>
+    public static readonly ControlVerb<EventsArgs, LogEnd> Events = new("events", j => j.EventsArgs, j => j.LogEnd);
     public static readonly ControlVerb<PlanSubmitArgs, PlanSubmitResult> PlanSubmit = new("plan_submit", j => j.PlanSubmitArgs, j => j.PlanSubmitResult);
     /// <summary>plan_submit with follow: step events, then the plan as plan_show gives it.</summary>
     public static readonly ControlVerb<PlanSubmitArgs, PlanView> PlanRun = new("plan_submit", j => j.PlanSubmitArgs, j => j.PlanView);

@@ -23,6 +23,9 @@ public sealed class ControlCall
     public bool Finished { get; private set; }
     /// <summary>Runs an action on the event loop (set by the dispatcher).</summary>
     internal Action<Action>? Post { get; set; }
+    /// <summary>When it was handed to the loop (Stopwatch ticks): status measures the
+    /// loop's lag from it.</summary>
+    internal long PostedAt { get; set; }
     /// <summary>Done once the answer has been written (or can no longer be).</summary>
     internal Task Completion => _done.Task;
 

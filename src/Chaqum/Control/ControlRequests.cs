@@ -29,6 +29,9 @@ public sealed record ControlServices(
     public required string StateDir { get; init; }
     public required string SocketPath { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>The events request's source (null in tests that build services by hand).</summary>
+    public EventFeed? Events { get; init; }
+    public DaemonCounters? Counters { get; init; }
     /// <summary>The daemon's plans.</summary>
     public Plans.PlanBook? Plans { get; init; }
 
@@ -54,6 +57,7 @@ public sealed class ControlRequests
     public void Dispatch(ControlCall call)
     {
         call.Post = _loop.Post;
+        call.PostedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!_handlers.TryGetValue(call.Request.Command, out var handler))
         {
             call.Fail($"unknown request '{call.Request.Command}'");

@@ -313,6 +313,10 @@ public sealed class JobRunner : IJobLauncher, IDisposable
     /// <summary>At stop, when no job runs: signals what jobs left behind, in cgroups that
     /// outlived their job and among the daemon's descendants (every process below a
     /// subreaper is one: reparented orphans included). Returns how many were found.</summary>
+    /// <summary>A child of the daemon's own that is no job's leftover (chaqum-web): it is
+    /// stopped with the rest, without a warning.</summary>
+    public Func<int, bool>? NotAJob { get; set; }
+
     public int SignalLeftovers(int signal)
     {
         int found = 0;
@@ -333,7 +337,7 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             if (claimed is null) continue;
             found++;
             if (signal == 0) continue;
-            if (signal == Signals.SIGTERM) _log.LogWarning("killing pid {Pid}, left behind by a job", pid);
+            if (signal == Signals.SIGTERM && NotAJob?.Invoke(pid) != true) _log.LogWarning("killing pid {Pid}, left behind by a job", pid);
             claimed.Signal(signal);
         }
         return found;

@@ -216,6 +216,7 @@ public sealed partial class Scheduler
         OwnedByLoop();
         job.Paused = paused;
         _log.LogInformation("{Job}: {State} by the operator", job.Id, paused ? "paused" : "resumed");
+        JobNoted?.Invoke(job, paused ? "paused" : "resumed", null);
     }
 
     /// <summary>Moves a queued job within its group's order.</summary>

@@ -58,6 +58,7 @@ public sealed partial class Scheduler
         if (trigger is not null) StartWatching(repeat, trigger);
         _nextRepeat++;
         _repeats[repeat.Id] = repeat;
+        RepeatChanged?.Invoke(repeat, "added");
         if (trigger is not null)
         {
             _log.LogInformation("{Repeat}: {Script} {Schedule}", repeat.Id, repeat.Script.Relative, Describe(repeat));
@@ -171,6 +172,7 @@ public sealed partial class Scheduler
         repeat.Disabled = !enabled;
         if (!enabled && repeat.Watch is { } trigger) DropPending(trigger);
         _log.LogInformation("{Repeat}: {State} by the operator", repeat.Id, enabled ? "enabled" : "disabled");
+        RepeatChanged?.Invoke(repeat, enabled ? "enabled" : "disabled");
     }
 
     /// <summary>What an operator's trigger did.</summary>
@@ -212,6 +214,7 @@ public sealed partial class Scheduler
         Quiesce(repeat);
         repeat.NextAt = null;
         _log.LogInformation("{Repeat}: removed", id);
+        RepeatChanged?.Invoke(repeat, "removed");
         ScheduleIdleCheck();
         return true;
     }

@@ -67,6 +67,11 @@ public sealed partial class Scheduler
     public event Action<Job>? JobChanged;
     /// <summary>A group's limits or pause changed (what the live journal keeps of it).</summary>
     public event Action<Group>? GroupChanged;
+    /// <summary>The operator or a job did something to a job that is no state change of
+    /// its own: killed (detail: the signal), paused, resumed. For the events stream.</summary>
+    public event Action<Job, string, string?>? JobNoted;
+    /// <summary>A repeat was added, removed, enabled or disabled (the word says which).</summary>
+    public event Action<Repeats.Repeat, string>? RepeatChanged;
     /// <summary>Nothing is left to do: the daemon may exit. Raised once.</summary>
     public event Action? Idle;
 
@@ -399,6 +404,7 @@ public sealed partial class Scheduler
                 if (source != KillSource.Timeout || job.KillSource == KillSource.None) job.KillSource = source;
                 _log.LogInformation("{Job}: sending {Signal} ({Source})", job.Id, Signals.Name(signal), Describe(source));
                 SignalWithEscalation(job, signal);
+                JobNoted?.Invoke(job, "killed", Signals.Name(signal));
                 break;
         }
     }
