@@ -68,7 +68,9 @@ public static class ApiRoutes
           ;
 
         api.MapDelete("/jobs/{**id}", (DaemonLink daemon, string id, string? signal) => ApiErrors.Guarded(async () =>
-            Results.Json(await Kill(daemon, id, signal)))).WithSummary("Kill a job (a queued one is cancelled)");
+            PlanSubmission.IsPlanId(id)
+                ? Results.Json(await daemon.CallAsync(ControlVerbs.PlanCancel, new PlanArgs { Id = id }))
+                : Results.Json(await Kill(daemon, id, signal)))).WithSummary("Kill a job (a queued one is cancelled), or cancel a plan (plan/N)");
 
         api.MapPost("/groups/{group}/pause", (DaemonLink daemon, string group) => Pause(daemon, group, true)).WithSummary("Start none of the group's queued jobs until resumed (- : the ungrouped jobs)");
         api.MapPost("/groups/{group}/resume", (DaemonLink daemon, string group) => Pause(daemon, group, false)).WithSummary("Resume a paused group");
@@ -107,7 +109,12 @@ public static class ApiRoutes
             try { body = await ApiJson.ReadBody<JobIdBody>(request, json.Value.SerializerOptions); }
             catch (SubmissionException e) { return ApiErrors.Result(400, e.Message); }
             if (string.IsNullOrEmpty(body.JobId)) return ApiErrors.Result(400, "the body needs a \"job_id\"");
-            try { return Results.Json(await Kill(daemon, body.JobId, null)); }
+            try
+            {
+                if (PlanSubmission.IsPlanId(body.JobId))
+                    return Results.Json(await daemon.CallAsync(ControlVerbs.PlanCancel, new PlanArgs { Id = body.JobId }));
+                return Results.Json(await Kill(daemon, body.JobId, null));
+            }
             // jobsch: 400 when there is no such job.
             catch (ControlFailedException e) { return ApiErrors.Result(400, e.Message); }
         })).WithTags("jobsch").WithSummary("jobsch: cancel a job; body {\"job_id\": ...}; 400 if there is no such job");
@@ -121,14 +128,22 @@ public static class ApiRoutes
     /// error answer, or what was enqueued.</summary>
     private static async Task<(IResult? Error, Submitted? Job)> Submit(HttpRequest request, DaemonLink daemon, JsonSerializerOptions json)
     {
-        JobSubmission body;
+        string text;
+        using (var reader = new StreamReader(request.Body))
+            text = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+        if (PlanSubmission.Document(text) is { } plan)
+        {
+            var submitted = await daemon.CallAsync(ControlVerbs.PlanSubmit, new PlanSubmitArgs { Document = plan });
+            return (null, new Submitted(submitted.Id, "running"));
+        }
         List<string> words;
         try
         {
-            body = await ApiJson.ReadBody<JobSubmission>(request, json);
-            if (body.Plan is { ValueKind: not JsonValueKind.Null } plan) return (PlanSubmission.Submit(plan), null);
+            var body = JsonSerializer.Deserialize<JobSubmission>(text, json)
+                ?? throw new SubmissionException("the body must be a JSON object");
             words = body.Words();
         }
+        catch (JsonException e) { return (ApiErrors.Result(400, $"the body is not the JSON expected: {e.Message}"), null); }
         catch (SubmissionException e) { return (ApiErrors.Result(400, e.Message), null); }
         var result = await daemon.CallAsync(ControlVerbs.Enqueue, new EnqueueArgs { Words = words });
         return (null, new Submitted(result.Id, result.State));

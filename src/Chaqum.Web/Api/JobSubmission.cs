@@ -10,9 +10,8 @@ namespace Chaqum.Web.Api;
 /// the tree, executable, a regular file) exactly as for a job's fd 3; nothing is resolved
 /// here.
 ///
-/// Seam for job plans: a body with "plan" instead of "script" is a plan (a graph of jobs).
-/// Plans come with their own control request (the plans work); until then such a body is
-/// answered 501 with a sentence, by <see cref="PlanSubmission"/>.
+/// A body that is a plan document (jobsch's form: {"type": ...}) or carries one under
+/// "plan" is a plan instead: see <see cref="PlanSubmission"/>.
 /// </summary>
 public sealed record JobSubmission
 {
@@ -40,7 +39,7 @@ public sealed record JobSubmission
     public bool Urgent { get; init; }
     public bool Forget { get; init; }
     public bool Requeue { get; init; }
-    /// <summary>Reserved: a job plan (see the class summary).</summary>
+    /// <summary>A job plan instead of a job (see the class summary).</summary>
     public JsonElement? Plan { get; init; }
 
     /// <exception cref="SubmissionException">Something the words cannot say.</exception>
@@ -88,10 +87,28 @@ public sealed record JobSubmission
 
 public sealed class SubmissionException(string message) : Exception(message);
 
-/// <summary>Where a plan body goes. Plans are not accepted yet: the plans work adds a
-/// control request for them, and this is the one place to call it from.</summary>
+/// <summary>Where a plan body goes: to the daemon's plan_submit, as the document's text
+/// (the daemon parses and checks it, exactly as for chaqumctl plan submit and a job's fd 3).
+/// jobsch posts the plan itself as the job ({"type": "sequence_group", ...}); a body of
+/// ours may also carry one under "plan".</summary>
 public static class PlanSubmission
 {
-    public static IResult Submit(JsonElement plan) =>
-        ApiErrors.Result(501, "job plans are not accepted by this version yet; post one job (\"script\", \"args\", ...) at a time");
+    /// <summary>The plan document in the body, or null when the body is one job.</summary>
+    public static string? Document(string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
+            if (doc.RootElement.TryGetProperty("type", out _)) return body;
+            if (doc.RootElement.TryGetProperty("plan", out var plan) && plan.ValueKind != JsonValueKind.Null) return plan.GetRawText();
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;   // the job's own reading says what is wrong with it
+        }
+    }
+
+    public static bool IsPlanId(string id) => id.StartsWith("plan/", StringComparison.Ordinal);
 }

@@ -1,3 +1,4 @@
+using Chaqum.Tests.Control;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -68,7 +69,7 @@ public class ApiTests
         IsError(Send(HttpMethod.Post, "api/jobs", """{"script":"/bin/sh"}"""), 400, "/bin/sh");
         IsError(Send(HttpMethod.Post, "api/jobs", """{"script":"ok","timeout":"soon"}"""), 400, "timeout");
         IsError(Send(HttpMethod.Post, "api/jobs", """{"script":"ok","max_cpu":[1]}"""), 400, "max_cpu");
-        IsError(Send(HttpMethod.Post, "api/jobs", """{"plan":{"jobs":[]}}"""), 501, "plans are not accepted");
+        IsError(Send(HttpMethod.Post, "api/jobs", """{"plan":{"type":"sequence_group","work":[{"type":"execute","command":["/bin/sh"]}]}}"""), 400, "$.work[0].command");
         Assert.That(_w.Tree.Exists("passwd"), Is.False);
     }
 
@@ -147,6 +148,28 @@ public class ApiTests
         IsError(Send(HttpMethod.Delete, "jobs", """{"job_id":"nosuch/1"}"""), 400, "no job 'nosuch/1'");
         IsError(Send(HttpMethod.Delete, "jobs", """{}"""), 400, "job_id");
         IsError(Send(HttpMethod.Post, "jobs", """{"script":"nosuch"}"""), 400, "no such script");
+    }
+
+    /// <summary>jobsch posts a plan document as the job: it is submitted as a plan, its id
+    /// is the job_id, and DELETE /jobs with that id cancels the plan (issue 13, item 2).</summary>
+    [Test]
+    public void Jobsch_post_of_a_plan_answers_its_id_and_delete_cancels_it()
+    {
+        const string plan = """{"type":"sequence_group","work":[{"type":"execute","command":["gate","jobsch-plan"]},{"type":"execute","command":"ok after"}]}""";
+        using var posted = Send(HttpMethod.Post, "jobs", plan, "application/x-www-form-urlencoded");
+        Assert.That((int)posted.StatusCode, Is.EqualTo(200), posted.Content.ReadAsStringAsync().Result);
+        string id = Json(posted)["job_id"]!.GetValue<string>();
+        Assert.That(id, Does.Match(@"^plan/\d+$"));
+        Poll.Until(() => Ctl.Run(_w.Tree, "ps", "--json").Json.AsArray()
+            .Any(j => j!["plan"]?.GetValue<string>() == id && j["state"]!.GetValue<string>() == "running"), "the plan's first step to run");
+
+        using var deleted = Send(HttpMethod.Delete, "jobs", $$"""{"job_id":"{{id}}"}""");
+        Assert.That((int)deleted.StatusCode, Is.EqualTo(200), deleted.Content.ReadAsStringAsync().Result);
+        var shown = Poll.Until(() => Ctl.Run(_w.Tree, "plan", "show", id, "--json") is { Exit: 0 } r && r.Json["state"]?.GetValue<string>() == "cancelled" ? r : null,
+            "the plan to end cancelled");
+        Assert.That(shown.Json["state"]!.GetValue<string>(), Is.EqualTo("cancelled"));
+        IsError(Send(HttpMethod.Delete, "jobs", """{"job_id":"plan/999999"}"""), 400, "plan/999999");
+        IsError(Send(HttpMethod.Post, "jobs", """{"type":"teleport","work":[]}"""), 400, "$.type");
     }
 
     [Test]
