@@ -79,8 +79,7 @@ public sealed class EventFeed
             Group = job.Group.IsDefault ? null : job.Group.Name,
             // Not JobView.State: that reads /proc for a running job (stopped or not), and
             // an event must cost the loop no file read. "stopped" shows in ps, not here.
-            State = job.Held && job.State is not (JobState.Running or JobState.Starting) && job.State.IsActive() ? "held"
-                : job.State == JobState.Running && job.Paused ? "paused" : job.State.Word(),
+            State = JobView.StateWithoutProc(job),
             Status = status,
             Outcome = outcome,
             RuntimeSeconds = runtime,

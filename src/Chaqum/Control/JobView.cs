@@ -67,10 +67,18 @@ public static class JobView
     /// paused one, and ps must not call it running.</summary>
     public static string State(Job job)
     {
+        var word = StateWithoutProc(job);
+        return job.State == JobState.Running && !job.Paused && ProcStat.State(job.Pid) is 'T' or 't' ? "stopped" : word;
+    }
+
+    /// <summary>The state word from the daemon's own record only: what <see cref="State"/>
+    /// says, except "stopped" (which needs /proc). Events use it: they must cost the loop
+    /// no file read.</summary>
+    public static string StateWithoutProc(Job job)
+    {
         if (job.Held && job.State.IsActive() && job.State is not (JobState.Running or JobState.Starting)) return "held";
-        if (job.State != JobState.Running) return job.State.Word();
-        if (job.Paused) return "paused";
-        return ProcStat.State(job.Pid) is 'T' or 't' ? "stopped" : job.State.Word();
+        if (job.State == JobState.Running && job.Paused) return "paused";
+        return job.State.Word();
     }
 
     /// <summary>Views of many jobs, made now (on the loop, usual runtimes looked up once per
