@@ -58,6 +58,27 @@ public sealed class Backlog<T>
         return true;
     }
 
+    /// <summary>Whether a droppable item of this size would push older ones out: a writer
+    /// with something costly to make (a line of a job that floods its output) can count it
+    /// as dropped (<see cref="Skip"/>) instead of making it only to drop it. The reader
+    /// then finds the items that wait, and the count, before what comes next.</summary>
+    public bool Full(long size)
+    {
+        lock (_entries) return _size + size > _capacity && _entries.Count > 0;
+    }
+
+    /// <summary>Counts items as dropped without queueing them: the next item added
+    /// carries the count.</summary>
+    public void Skip(long count)
+    {
+        lock (_entries)
+        {
+            if (_completed || count <= 0) return;
+            _skippedAtEnd += count;
+            Dropped += count;
+        }
+    }
+
     private void Drop(LinkedListNode<Entry> node)
     {
         long skipped = node.Value.SkippedBefore + 1;

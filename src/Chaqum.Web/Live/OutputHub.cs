@@ -12,8 +12,8 @@ namespace Chaqum.Web.Live;
 ///
 /// Read at most <see cref="LinesPerSecond"/> lines a second per job: past that, the
 /// reader stops reading for the rest of the tenth of a second, the daemon's queue for it
-/// fills, and the daemon drops the oldest lines and says how many ({"skipped": N}), as it
-/// does for any slow reader, before it spends anything on writing them. So a job that
+/// fills, and the daemon only counts the lines that come while it is full and says how
+/// many ({"skipped": N}), as it does for any slow reader, without making them. So a job that
 /// prints a hundred thousand lines a second costs the daemon a bounded trickle and a
 /// count, and the browsers a readable stream with "N lines skipped here". A tab that
 /// falls behind the stream loses its oldest lines too, and is told how many.

@@ -44,6 +44,22 @@ public sealed class ControlCall
         }
     }
 
+    /// <summary>The reader is behind by the whole backlog: an event of a typical line's
+    /// size would only push an older one out. A follower counts what it has for such a
+    /// reader (<see cref="Missed"/>) rather than make it.</summary>
+    public bool Behind => !Finished && _session.Behind(LineCost);
+
+    /// <summary>Droppable events this reader misses (it was <see cref="Behind"/>): it is
+    /// told how many before the next thing it gets.</summary>
+    public void Missed(long count)
+    {
+        lock (_order)
+            if (!Finished) _session.Skip(count);
+    }
+
+    /// <summary>What a line of typical length costs in the backlog (see Event).</summary>
+    private const long LineCost = 128 + 2 * 80;
+
     public void Reply<TArgs, TResult>(ControlVerb<TArgs, TResult> verb, TResult result) =>
         Final(new Outgoing(Request.Id, w => Outgoing.Answer(w, Request.Id, r => JsonSerializer.Serialize(r, result, verb.Result))));
 

@@ -115,6 +115,13 @@ public sealed class ControlSession
         if (!_outbox.Add(item, size, droppable)) item.Written?.TrySetResult();
     }
 
+    /// <summary>The reader is so far behind that a droppable item of this size would push
+    /// older ones out.</summary>
+    internal bool Behind(long size) => _outbox.Full(size);
+
+    /// <summary>Droppable items never made: the reader is told with the next one.</summary>
+    internal void Skip(long count) => _outbox.Skip(count);
+
     /// <summary>Writes what the outbox holds, several lines per write while there are
     /// several; a line that lost lines before it is preceded by a {"skipped": N} event.</summary>
     private async Task WriteAsync()

@@ -67,7 +67,20 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     private readonly ITimers _timers;
     private readonly ILogger _log;
     private readonly Dictionary<Job, JobOutputFile> _open = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, List<Action<OutputLine>>> _followers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Follower>> _followers = new(StringComparer.Ordinal);
+
+    /// <summary>Who follows a job's new lines: Take gets each line; while Full says so,
+    /// lines are only counted for it (Missed), never made: a reader that has fallen behind
+    /// a job that floods its output costs the daemon nothing per line.</summary>
+    private sealed record Follower(Action<OutputLine> Take, Func<bool>? Full, Action<long>? Missed)
+    {
+        public bool HasRoom(long lines)
+        {
+            if (Full?.Invoke() != true) return true;
+            Missed?.Invoke(lines);
+            return false;
+        }
+    }
     private ITimerHandle? _flushTimer;
     private ITimerHandle? _pruneTimer;
     private string? _lastError;
@@ -98,7 +111,8 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
     {
         var line = new OutputLine(DateTimeOffset.Now, stream, level, text);
         if (_followers.TryGetValue(job.Id, out var followers))
-            foreach (var f in followers.ToArray()) f(line);
+            foreach (var f in followers.ToArray())
+                if (f.HasRoom(1)) f.Take(line);
         if (_capPerJob <= 0) return;
         try
         {
@@ -123,11 +137,9 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         if (lines.Count == 0) return;
         if (_followers.TryGetValue(job.Id, out var followers))
         {
-            for (int i = 0; i < lines.Count; i++)
-            {
-                var line = new OutputLine(lines.Time, stream, lines[i].Level, lines.Text(i));
-                foreach (var f in followers.ToArray()) f(line);
-            }
+            foreach (var f in followers.ToArray())
+                for (int i = 0; i < lines.Count && f.HasRoom(lines.Count - i); i++)
+                    f.Take(new OutputLine(lines.Time, stream, lines[i].Level, lines.Text(i)));
         }
         if (_capPerJob <= 0) return;
         try
@@ -292,14 +304,16 @@ public sealed class JobOutputFiles : IJobOutput, IDisposable
         return tail.Select(OutputLine.Parse).Where(l => l is not null).Select(l => l!.Value).ToList();
     }
 
-    /// <summary>Calls back with each new line of the job (on the loop thread) until disposed.</summary>
-    public IDisposable Follow(string jobId, Action<OutputLine> onLine)
+    /// <summary>Calls back with each new line of the job (on the loop thread) until disposed;
+    /// while full() is true, only tells missed(N) how many lines went by.</summary>
+    public IDisposable Follow(string jobId, Action<OutputLine> onLine, Func<bool>? full = null, Action<long>? missed = null)
     {
         if (!_followers.TryGetValue(jobId, out var list)) _followers[jobId] = list = new();
-        list.Add(onLine);
+        var follower = new Follower(onLine, full, missed);
+        list.Add(follower);
         return new Unfollow(() =>
         {
-            list.Remove(onLine);
+            list.Remove(follower);
             if (list.Count == 0) _followers.Remove(jobId);
         });
     }

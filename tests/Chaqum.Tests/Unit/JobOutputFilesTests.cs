@@ -200,6 +200,47 @@ public class JobOutputFilesTests
     }
 
     [Test]
+    public void A_follower_that_is_full_is_told_how_many_lines_it_missed_and_gets_none_of_them()
+    {
+        using var files = Files(cap: 0);
+        var job = NewJob("flood/3");
+        var seen = new List<string>();
+        long missed = 0;
+        bool full = false;
+        using var follow = files.Follow("flood/3", l => seen.Add(l.Text), () => full, n => missed += n);
+
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "before");
+        full = true;
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "while full");
+        var data = System.Text.Encoding.UTF8.GetBytes("a\nb\nc\n");
+        var lines = new OutputLines();
+        lines.Start(data, DateTimeOffset.Now);
+        for (int start = 0; start < data.Length; start += 2) lines.Add(start, 1, OutputStream.Stdout, OutputReader.MaxLine, true);
+        files.Lines(job, OutputStream.Stdout, lines);
+        full = false;
+        files.Line(job, OutputStream.Stdout, LogLevel.Information, "after");
+
+        Assert.That(seen, Is.EqualTo(new[] { "before", "after" }));
+        Assert.That(missed, Is.EqualTo(4), "one single line and a batch of three");
+    }
+
+    [Test]
+    public void A_full_backlog_counts_skipped_items_and_hands_the_count_to_the_next_one()
+    {
+        var backlog = new Chaqum.Control.Backlog<string>(capacity: 100);
+        Assert.That(backlog.Full(10), Is.False, "empty");
+        backlog.Add("old", 95, droppable: true);
+        Assert.That(backlog.Full(10), Is.True);
+        backlog.Skip(7);
+        backlog.Add("answer");
+        Assert.That(backlog.TryTake(out var first, out long before), Is.True);
+        Assert.That((first, before), Is.EqualTo(("old", 0L)));
+        Assert.That(backlog.TryTake(out var second, out before), Is.True);
+        Assert.That((second, before), Is.EqualTo(("answer", 7L)), "the next item carries the count");
+        Assert.That(backlog.Dropped, Is.EqualTo(7));
+    }
+
+    [Test]
     public void Prune_removes_the_output_of_jobs_that_ended_before_the_retention()
     {
         var old = OldFile("old%2F1.log", 100, TimeSpan.FromDays(40));

@@ -43,7 +43,8 @@ public sealed class LogRequest(ControlServices services) : IControlRequest
     public static void Follow(ControlCall call, ControlServices services, Job job)
     {
         var output = services.Output ?? throw new ControlException("job output is not kept (no state directory)");
-        var subscription = output.Follow(job.Id, line => call.Event(new ControlEvent { Line = Line(line) }, droppable: true));
+        var subscription = output.Follow(job.Id, line => call.Event(new ControlEvent { Line = Line(line) }, droppable: true),
+            full: () => call.Behind, missed: call.Missed);
         void Ended(Job j)
         {
             subscription.Dispose();
