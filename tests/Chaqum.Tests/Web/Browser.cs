@@ -67,15 +67,24 @@ public sealed class Browser : IDisposable
     /// <summary>A full-page PNG under the test's work directory, attached to the test.</summary>
     public string Screenshot(string name)
     {
-        // The whole page, not just the window: grow the window to the page's height first.
-        var height = Convert.ToInt32(Driver.ExecuteScript("return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight, 600);"));
-        Driver.Manage().Window.Size = new System.Drawing.Size(1280, Math.Min(height + 40, 4000));
+        // The whole page, not just the viewport: Chromium's own capture beyond the viewport
+        // (DevTools Page.captureScreenshot), clipped to the page's size. Growing the window
+        // instead left the bottom out, since the viewport is the window less the browser's
+        // own frame.
+        var size = (IReadOnlyCollection<object>)Driver.ExecuteScript(
+            "var e = document.documentElement; return [Math.max(e.scrollWidth, e.clientWidth), Math.max(e.scrollHeight, document.body.scrollHeight, e.clientHeight)];")!;
+        var (width, height) = (Convert.ToInt32(size.First()), Math.Min(Convert.ToInt32(size.Last()), 8000));
+        var shot = (Dictionary<string, object?>?)Driver.ExecuteCdpCommand("Page.captureScreenshot", new Dictionary<string, object?>
+        {
+            ["format"] = "png",
+            ["captureBeyondViewport"] = true,
+            ["clip"] = new Dictionary<string, object?> { ["x"] = 0, ["y"] = 0, ["width"] = width, ["height"] = height, ["scale"] = 1 },
+        });
         var dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
         Directory.CreateDirectory(dir);
         string path = Path.Combine(dir, name + ".png");
-        Driver.GetScreenshot().SaveAsFile(path);
+        File.WriteAllBytes(path, Convert.FromBase64String((string)shot!["data"]!));
         TestContext.AddTestAttachment(path, name);
-        Driver.Manage().Window.Size = new System.Drawing.Size(1280, 1000);
         return path;
     }
 
