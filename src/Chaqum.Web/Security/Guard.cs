@@ -33,7 +33,10 @@ public static class Guard
         // its own forms, which the cross-site check below would have to let through.
         headers["Referrer-Policy"] = "same-origin";
         headers.XFrameOptions = "DENY";
-        headers.CacheControl = "no-store";
+        // What antiforgery sets on every page with a form: anything else it overrides with
+        // a warning in the log, once per page view.
+        headers.CacheControl = "no-cache, no-store";
+        headers.Pragma = "no-cache";
 
         var request = context.Request;
         if (!gate.Enabled && listening.UnixPath is null && !LoopbackHosts.Contains(request.Host.Host, StringComparer.OrdinalIgnoreCase))

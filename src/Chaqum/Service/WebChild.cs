@@ -38,7 +38,8 @@ public sealed class WebChild(WebChild.Settings settings, Reaper reaper, ITimers 
         var (program, args) = Command();
         if (program is null)
         {
-            log.LogError("web: chaqum-web not found next to chaqum ({Dir}); the dashboard is not served", AppContext.BaseDirectory);
+            log.LogError("web: chaqum-web not found next to chaqum ({Dir}){Hint}; the dashboard is not served", AppContext.BaseDirectory,
+                SourceBuild() is { } web ? $" nor built in this checkout (dotnet build {Path.GetFullPath(Path.Combine(web, "..", "..", ".."))})" : "");
             return;
         }
         int pid = ChildProgram.Start(program, args, [new("CHAQUM_WEB_PARENT", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))], out int errno);
@@ -59,18 +60,34 @@ public sealed class WebChild(WebChild.Settings settings, Reaper reaper, ITimers 
         var args = new List<string> { "-t", settings.Tree, "--socket", settings.Socket, "--listen", settings.Address };
         if (settings.StateDir is not null) { args.Add("--state-dir"); args.Add(settings.StateDir); }
         if (settings.TokenFile is not null) { args.Add("--token-file"); args.Add(settings.TokenFile); }
-        string dir = AppContext.BaseDirectory;
-        string native = Path.Combine(dir, "chaqum-web");
-        if (File.Exists(native)) return (native, args);
-        string dll = Path.Combine(dir, "chaqum-web.dll");
-        // A JIT daemon runs under the dotnet host: the same host runs chaqum-web.dll.
-        if (File.Exists(dll) && Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet")
+        foreach (var dir in new[] { AppContext.BaseDirectory, SourceBuild() })
         {
-            args.Insert(0, dll);
-            args.Insert(0, "exec");
-            return (host, args);
+            if (dir is null) continue;
+            string native = Path.Combine(dir, "chaqum-web");
+            if (File.Exists(native)) return (native, args);
+            string dll = Path.Combine(dir, "chaqum-web.dll");
+            // A JIT daemon runs under the dotnet host: the same host runs chaqum-web.dll.
+            if (File.Exists(dll) && Environment.ProcessPath is { } host && Path.GetFileName(host) == "dotnet")
+            {
+                args.Insert(0, dll);
+                args.Insert(0, "exec");
+                return (host, args);
+            }
         }
         return (null, args);
+    }
+
+    /// <summary>In a source checkout (`dotnet run --project src/Chaqum -- --web ...`) the
+    /// daemon runs from src/Chaqum/bin/CONFIG/TFM, and chaqum-web's build of the same
+    /// configuration is in src/Chaqum.Web/bin/CONFIG/TFM: that directory, else null.</summary>
+    private static string? SourceBuild()
+    {
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var config = tfm.Parent;
+        var bin = config?.Parent;
+        var project = bin?.Parent;
+        if (bin?.Name != "bin" || project?.Name != "Chaqum" || project.Parent is not { } src) return null;
+        return Path.Combine(src.FullName, "Chaqum.Web", "bin", config!.Name, tfm.Name);
     }
 
     private void Exited(int status, Wait.RUsage usage)
