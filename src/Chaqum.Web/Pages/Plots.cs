@@ -39,35 +39,50 @@ public static class Plots
             """));
     }
 
-    /// <summary>Successes and failures per hour (a span under two days) or per day.</summary>
+    /// <summary>Successes and failures per hour (a span under two days) or per day, on a
+    /// time axis without gaps: an hour (a day) with no runs is an empty slot, not left
+    /// out, and the axis covers at least a day of hours (a week of days) up to the last
+    /// run, so that one busy hour is a bar among its neighbours, not the whole width.</summary>
     public static Html Outcomes(IReadOnlyList<RunRecord> runs, string title)
     {
         var times = runs.Select(r => (Time: (r.EndedAt ?? r.StartedAt ?? r.EnqueuedAt).ToLocalTime(), Ok: r.Outcome == "exited")).ToList();
         if (times.Count == 0) return H($"<p>No runs to plot.</p>");
         bool hourly = (times.Max(t => t.Time) - times.Min(t => t.Time)).TotalHours < 48;
+        var step = hourly ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
         DateTimeOffset Bucket(DateTimeOffset t) => hourly ? new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, 0, 0, t.Offset) : new DateTimeOffset(t.Date, t.Offset);
-        var buckets = times.GroupBy(t => Bucket(t.Time)).OrderBy(g => g.Key)
-            .Select(g => (Start: g.Key, Ok: g.Count(t => t.Ok), Failed: g.Count(t => !t.Ok))).ToList();
-        int most = Math.Max(1, buckets.Max(b => b.Ok + b.Failed));
-        double slot = (W - Left - Right) / (double)Math.Max(buckets.Count, 1);
-        double bar = Math.Max(2, slot * 0.7);
-        double Hgt(int n) => (Ht - Top - Bottom) * n / (double)most;
-        var bars = Join(buckets.Select((b, i) =>
+        var counts = times.GroupBy(t => Bucket(t.Time)).ToDictionary(g => g.Key, g => (Ok: g.Count(t => t.Ok), Failed: g.Count(t => !t.Ok)));
+        var lastStart = counts.Keys.Max();
+        var firstStart = counts.Keys.Min();
+        // Days are stepped past midnight and cut back to it in local time, so that a day of
+        // 23 or 25 hours (a DST change) still starts at its own midnight.
+        var skew = hourly ? TimeSpan.Zero : TimeSpan.FromHours(2);
+        var shortest = Bucket((lastStart - step * (hourly ? 23 : 6) + skew).ToLocalTime());
+        if (shortest < firstStart) firstStart = shortest;
+        var buckets = new List<(DateTimeOffset Start, int Ok, int Failed)>();
+        for (var t = firstStart; t <= lastStart; t = Bucket((t + step + skew).ToLocalTime()))
         {
+            var (ok, failed) = counts.GetValueOrDefault(t);
+            buckets.Add((t, ok, failed));
+        }
+        int most = Math.Max(1, buckets.Max(b => b.Ok + b.Failed));
+        double slot = (W - Left - Right) / (double)buckets.Count;
+        double bar = Math.Max(1, slot * 0.7);
+        double Hgt(int n) => (Ht - Top - Bottom) * n / (double)most;
+        string Label(DateTimeOffset t) => hourly ? t.ToString("MM-dd HH:00", CultureInfo.InvariantCulture) : t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var bars = Join(buckets.Where(b => b.Ok + b.Failed > 0).Select(b =>
+        {
+            int i = buckets.IndexOf(b);
             double x = Left + i * slot + (slot - bar) / 2;
             double okH = Hgt(b.Ok), failH = Hgt(b.Failed);
             double baseY = Ht - Bottom;
-            string when = hourly ? b.Start.ToString("MM-dd HH:00", CultureInfo.InvariantCulture) : b.Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             return H($"""
-                <g><title>{when}: {b.Ok} succeeded, {b.Failed} failed</title>
+                <g><title>{Label(b.Start)}: {b.Ok} succeeded, {b.Failed} failed</title>
                 <rect x="{N(x)}" y="{N(baseY - okH)}" width="{N(bar)}" height="{N(okH)}" class="ok"/>
                 <rect x="{N(x)}" y="{N(baseY - okH - failH)}" width="{N(bar)}" height="{N(failH)}" class="fail"/></g>
                 """);
         }));
-        string first = hourly ? buckets[0].Start.ToString("MM-dd HH:00", CultureInfo.InvariantCulture) : buckets[0].Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        string last = hourly ? buckets[^1].Start.ToString("MM-dd HH:00", CultureInfo.InvariantCulture) : buckets[^1].Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         return Frame($"{title} per {(hourly ? "hour" : "day")}", H($"""
-            {Axes(most.ToString(CultureInfo.InvariantCulture), first, last)}
+            {Axes(most.ToString(CultureInfo.InvariantCulture), Label(buckets[0].Start), Label(buckets[^1].Start))}
             {bars}
             """), legend: H($"<span class=\"key ok\"></span> succeeded <span class=\"key fail\"></span> failed"));
     }
