@@ -95,6 +95,11 @@ public sealed class JobRunner : IJobLauncher, IDisposable
         if (job.ParentId is { } parent) env.Add(new("CHAQUM_PARENT", parent));
         if (!job.Group.IsDefault) env.Add(new("CHAQUM_GROUP", job.Group.Name));
         if (job.Slot >= 0) env.Add(new("CHAQUM_SLOT", job.Slot.ToString(CultureInfo.InvariantCulture)));
+        if (job.Step is { } step)
+        {
+            env.Add(new("CHAQUM_PLAN", step.Plan.Id));
+            env.Add(new("CHAQUM_PLAN_STEP", step.Node.JsonPath));
+        }
         if (job.IsEntry) env.AddRange(EntryEnvironment);
         if (job.Repeat?.Watch?.BatchOf(job) is { } changes)
         {

@@ -41,6 +41,20 @@ public class PlanRuleTests
     }
 
     [Test]
+    public void A_step_finds_its_plan_and_its_place_in_the_document_in_its_environment()
+    {
+        using var tree = new TempTree();
+        Scripts(tree);
+        tree.Script("where", "echo \"$CHAQUM_PLAN $CHAQUM_PLAN_STEP\" >> where.out\n");
+        using var d = Ctl.Daemon(tree, "");
+        string id = Submit(tree, Seq(Exec("mark a"), Par(Exec("mark b"), Exec("where"))));
+        var ended = Ended(tree, id);
+        Assert.That(State(ended), Is.EqualTo("succeeded"), ended.ToJsonString() + "\n" + d.Log);
+        Assert.That(File.ReadAllText(Path.Combine(tree.Root, "where.out")), Is.EqualTo($"{id} $.work[1].work[1]\n"));
+        Stop(tree, d);
+    }
+
+    [Test]
     public void Groups_nested_three_deep_keep_every_order_the_document_gives()
     {
         using var tree = new TempTree();
