@@ -156,7 +156,8 @@ public sealed class Daemon : IDisposable
             _runner.Placed += _journal.Placed;
             Scheduler.JobFinished += _journal.Finished;
         }
-        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log, _runner.Signal);
+        _runner.Slurm.Allocator.Grace = options.Grace;
+        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log, _runner.Signal) { Allocator = _runner.Slurm.Allocator };
         if (_journal is not null)
         {
             var plans = Plans;
