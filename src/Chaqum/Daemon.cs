@@ -163,6 +163,7 @@ public sealed class Daemon : IDisposable
             var plans = Plans;
             _journal.LivePlans = () => plans.Plans.Where(p => !p.Ended);
             Plans.Submitted += _journal.PlanSubmitted;
+            Plans.AllocationChanged += _journal.AllocationChanged;
             Plans.Ended += _journal.PlanEnded;
         }
         if (_historyWriter is { } historyWriter) Plans.Ended += plan => historyWriter.PlanEnded(PlanHistory.Record(plan));
