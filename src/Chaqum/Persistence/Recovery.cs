@@ -121,7 +121,7 @@ public static class Recovery
     private static void CancelOnCluster(LiveRecord job, string treeRoot, ILogger log)
     {
         string name = Processes.Slurm.SlurmExecutor.JobNameOf(treeRoot, job.Id);
-        string which = job.ExternalId is { } id ? $"Slurm job {id}" : $"the Slurm job named {name}";
+        string which = job.ExternalId is { } id ? id.Contains('.') ? $"Slurm step {id}" : $"Slurm job {id}" : $"the Slurm job named {name}";
         if (Processes.Slurm.SlurmExecutor.CancelNow(treeRoot, job.ExternalId, name) is { } failure)
             log.LogError("{Job}: cannot cancel {Which} left by the last run: {Failure}; it may still run on {Node}",
                 job.Id, which, failure, job.Node ?? "the cluster");

@@ -147,6 +147,11 @@ public sealed partial class RoleAllocator : IRoleAllocator
             if (failure is not null) _log.LogWarning("{Allocation}: {Failure}", allocation, failure);
         });
 
+    /// <summary>scancel's words for a job that has ended or is ending.</summary>
+    private static bool Ended(string failure) =>
+        failure.Contains("already completing or completed", StringComparison.OrdinalIgnoreCase)
+        || failure.Contains("Invalid job id specified", StringComparison.OrdinalIgnoreCase);
+
     public void Release(RoleAllocation allocation, Action done)
     {
         if (allocation.State != AllocationState.Granted || allocation.SlurmJobId is not { } id)
@@ -157,7 +162,9 @@ public sealed partial class RoleAllocator : IRoleAllocator
         HelperProgram.Run(_loop, _spawner, _reaper, "scancel", new[] { id }, (failure, _) =>
         {
             allocation.State = AllocationState.Released;
-            allocation.ReleaseFailure = failure;
+            // Gone already (a withdrawal's cancel by name met the grant, a time limit, an
+            // operator's scancel): nothing is held, which is what giving back is for.
+            allocation.ReleaseFailure = failure is not null && !Ended(failure) ? failure : null;
             done();
         });
     }
