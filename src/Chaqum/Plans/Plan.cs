@@ -83,10 +83,6 @@ public sealed class Plan
     /// <summary>The plan will not run (more) steps: cancelled, or a role got no node.</summary>
     internal bool Withdrawing => CancelReason is not null || AllocationFailure is not null;
 
-    /// <summary>Roles whose node has not been granted yet, while the plan waits for them.</summary>
-    public IEnumerable<string> RolesAllocating =>
-        Phase == PlanPhase.Allocating ? Allocations.Where(a => a.State == AllocationState.Requested).Select(a => a.Role) : [];
-
     public bool Ended => State != PlanState.Running;
 
     /// <summary>A step started, ended, or was left unrun: for those who follow the plan
