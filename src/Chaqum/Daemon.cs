@@ -156,12 +156,14 @@ public sealed class Daemon : IDisposable
             _runner.Placed += _journal.Placed;
             Scheduler.JobFinished += _journal.Finished;
         }
-        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log, _runner.Signal);
+        _runner.Slurm.Allocator.Grace = options.Grace;
+        Plans = new Plans.PlanBook(Scheduler, _jobNumbers, tree, _loop.Clock, _log, _runner.Signal) { Allocator = _runner.Slurm.Allocator };
         if (_journal is not null)
         {
             var plans = Plans;
             _journal.LivePlans = () => plans.Plans.Where(p => !p.Ended);
             Plans.Submitted += _journal.PlanSubmitted;
+            Plans.AllocationChanged += _journal.AllocationChanged;
             Plans.Ended += _journal.PlanEnded;
         }
         if (_historyWriter is { } historyWriter) Plans.Ended += plan => historyWriter.PlanEnded(PlanHistory.Record(plan));

@@ -312,7 +312,15 @@ public record PlanSummary
     public int Steps { get; init; }
     public int StepsEnded { get; init; }
     public int StepsFailed { get; init; }
+    /// <summary>The Slurm allocation of each role whose group runs on Slurm (one node per
+    /// role, made before the first step); empty for a plan that has none.</summary>
+    public IReadOnlyList<PlanAllocationInfo> Allocations { get; init; } = [];
 }
+
+/// <summary>One role's node: state allocating (salloc waits for Slurm; the plan's steps
+/// are not enqueued yet), granted, failed, withdrawn or released; its Slurm job and node
+/// once granted; why it failed.</summary>
+public sealed record PlanAllocationInfo(string Role, string State, string? SlurmJob, string? Node, string? Reason);
 
 /// <summary>A plan with its tree (plan_show), the nodes flat in document order: each
 /// node's depth says where it hangs (the tree of 64 nested groups would be deeper than the

@@ -59,6 +59,7 @@ namespace Chaqum.Control.Messages;
 [JsonSerializable(typeof(PlanSummary))]
 [JsonSerializable(typeof(PlanView))]
 [JsonSerializable(typeof(PlanNodeView))]
+[JsonSerializable(typeof(PlanAllocationInfo))]
 [JsonSerializable(typeof(PlanStepEvent))]
 [JsonSerializable(typeof(PlansResult))]
 public sealed partial class ControlJson : JsonSerializerContext

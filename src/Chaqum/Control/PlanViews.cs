@@ -14,7 +14,7 @@ public static class PlanViews
         int ended = 0, failed = 0;
         foreach (var step in plan.Steps)
         {
-            var state = StepState(step);
+            var state = StepState(step, plan);
             if (Ended(state)) ended++;
             if (state == "failed") failed++;
         }
@@ -33,6 +33,8 @@ public static class PlanViews
             Steps = plan.Steps.Count,
             StepsEnded = ended,
             StepsFailed = failed,
+            Allocations = plan.Allocations.Count == 0 ? [] : plan.Allocations
+                .Select(a => new PlanAllocationInfo(a.Role, a.Word, a.SlurmJobId, a.Node, a.Failure ?? a.ReleaseFailure)).ToList(),
         };
     }
 
@@ -40,12 +42,12 @@ public static class PlanViews
     public static PlanView Of(Plan plan, IClock clock)
     {
         var nodes = new List<PlanNodeView>();
-        Add(plan.Root, 0, nodes, clock.WallNow);
+        Add(plan, plan.Root, 0, nodes, clock.WallNow);
         return new PlanView(Summary(plan, clock)) { Nodes = nodes };
     }
 
     /// <summary>Adds the node and its subtree; returns the node's view (its state, times).</summary>
-    private static PlanNodeView Add(PlanNode node, int depth, List<PlanNodeView> nodes, DateTimeOffset now)
+    private static PlanNodeView Add(Plan plan, PlanNode node, int depth, List<PlanNodeView> nodes, DateTimeOffset now)
     {
         int at = nodes.Count;
         nodes.Add(null!);
@@ -58,7 +60,7 @@ public static class PlanViews
             view = view with
             {
                 Role = step.Role,
-                State = StepState(step),
+                State = StepState(step, plan),
                 Job = job?.Id,
                 Status = job is { } j && j.State.IsFinished() ? j.Status.Wire : null,
                 Reason = job is { } r && r.State.IsFinished() && !r.Status.Succeeded ? r.EndReason : null,
@@ -75,7 +77,7 @@ public static class PlanViews
         else
         {
             var group = (GroupNode)node;
-            var children = group.Work.Select(c => Add(c, depth + 1, nodes, now)).ToList();
+            var children = group.Work.Select(c => Add(plan, c, depth + 1, nodes, now)).ToList();
             var starts = children.Where(c => c.StartedAt is not null).Select(c => c.StartedAt!).ToList();
             string state = GroupState(children.Select(c => c.State).ToList());
             DateTimeOffset? first = starts.Count > 0 ? starts.Select(Parse).Min() : null;
@@ -97,11 +99,12 @@ public static class PlanViews
     private static DateTimeOffset Parse(string time) =>
         DateTimeOffset.ParseExact(time, ControlProtocol.TimeFormat, System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>A step: its job's state word while it lives; once ended succeeded, failed,
-    /// not run (an earlier step failed) or cancelled (before it started).</summary>
-    public static string StepState(StepNode step)
+    /// <summary>A step: waiting while its plan allocates its roles' nodes (it has no job
+    /// yet); its job's state word while it lives; once ended succeeded, failed, not run
+    /// (an earlier step failed, or the plan got no nodes) or cancelled (before it started).</summary>
+    public static string StepState(StepNode step, Plan plan)
     {
-        if (step.Job is not { } job) return "not run";
+        if (step.Job is not { } job) return plan.Phase == PlanPhase.Allocating && !plan.Ended ? "waiting" : "not run";
         if (job.State.IsActive()) return JobView.State(job);
         if (job.Status.Succeeded) return "succeeded";
         return job.Outcome switch

@@ -12,7 +12,7 @@ namespace Chaqum.Persistence;
 /// </summary>
 internal sealed class JournalLine
 {
-    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome, PausedReason, Plan, Name, Executor, Node, ExternalId;
+    public string? Kind, Id, Script, Group, Parent, Key, Cgroup, Outcome, PausedReason, Plan, Name, Executor, Node, ExternalId, Role;
     public readonly List<string> Args = new(), Dependencies = new(), ExtraArgs = new();
     public long? Attempt, Number, Priority, Retries, Pid, StartTicks, Exit, Signal, MaxProcs, MinMemory, MaxRss, BreakAfter;
     public double? Enqueued, Started, Ended, Runtime, Timeout, Due, MaxCpu, MaxLoad, MaxPressure, CpuUser, CpuSystem;
@@ -30,7 +30,7 @@ internal sealed class JournalLine
 
     private void Reset()
     {
-        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = PausedReason = Plan = Name = Executor = Node = ExternalId = null;
+        Kind = Id = Script = Group = Parent = Key = Cgroup = Outcome = PausedReason = Plan = Name = Executor = Node = ExternalId = Role = null;
         Args.Clear();
         ExtraArgs.Clear();
         Dependencies.Clear();
@@ -68,6 +68,7 @@ internal sealed class JournalLine
                 case var n when n.SequenceEqual("ex"u8): Executor = r.GetString(); break;
                 case var n when n.SequenceEqual("node"u8): Node = r.GetString(); break;
                 case var n when n.SequenceEqual("xid"u8): ExternalId = r.GetString(); break;
+                case var n when n.SequenceEqual("role"u8): Role = r.GetString(); break;
                 case var n when n.SequenceEqual("dep"u8): Strings(ref r, Dependencies); break;
                 case var n when n.SequenceEqual("a"u8): Attempt = r.GetInt64(); break;
                 case var n when n.SequenceEqual("n"u8): Number = r.GetInt64(); break;

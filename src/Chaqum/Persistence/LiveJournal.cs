@@ -24,6 +24,8 @@ namespace Chaqum.Persistence;
 ///   {"k":"-","id":"convert/7"}
 ///   {"k":"G","g":"img","m":1,"pz":true}
 ///   {"k":"P","id":"plan/3","nm":"nightly","n":12,"p":"init","t":1764540000.120}
+///   {"k":"A","id":"plan/3","role":"convert"}
+///   {"k":"A","id":"plan/3","role":"convert","xid":"57"}
 ///   {"k":"p","id":"plan/3"}
 ///   {"k":"c"}
 ///
@@ -33,7 +35,12 @@ namespace Chaqum.Persistence;
 /// -R, the jobs it still waits for ("dep"), due time, held, urgent; defaults are left out.
 /// "G" is a group's limits and pause, written when they change. "P" is a plan submitted
 /// (its name, step count, submitter), "p" its end: a plan with a "P" and no "p" was
-/// running when the daemon died, and recovery records it lost. A plan step's "+" and "r"
+/// running when the daemon died, and recovery records it lost. "A" is the Slurm
+/// allocation of one of the plan's roles (docs/cluster.md, "Plans and roles"), written
+/// when salloc is started (no "xid": pending, known to Slurm only by its name
+/// chaqum:TREE:plan/N:ROLE) and again when it is granted, with its Slurm job id (the last
+/// line of a role wins); recovery cancels, by id or else by name, the allocations of
+/// every plan with no "p". A plan step's "+" and "r"
 /// lines name its plan ("pl"); it is never keepable (no "n"), so it does not come back. "c" ends a journal
 /// written at an orderly stop: what is live in it was kept on purpose, nothing ran.
 ///
@@ -151,6 +158,24 @@ public sealed class LiveJournal : IDisposable
         BeginLine("p", plan.Id);
         EndLine();
         Append(_line.WrittenSpan);
+    }
+
+    /// <summary>A role's allocation was asked for or granted (one withdrawn or refused
+    /// leaves nothing to cancel: its request line stands, and recovery's cancel by name
+    /// finds nothing).</summary>
+    public void AllocationChanged(Plans.Plan plan, Plans.RoleAllocation allocation)
+    {
+        if (!_begun || allocation.State is not (Plans.AllocationState.Requested or Plans.AllocationState.Granted)) return;
+        WriteAllocation(allocation);
+        Append(_line.WrittenSpan);
+    }
+
+    private void WriteAllocation(Plans.RoleAllocation allocation)
+    {
+        BeginLine("A", allocation.PlanId);
+        _writer.WriteString("role", allocation.Role);
+        if (allocation.SlurmJobId is { } id) _writer.WriteString("xid", id);
+        EndLine();
     }
 
     private void WritePlan(Plans.Plan plan)
@@ -424,6 +449,12 @@ public sealed class LiveJournal : IDisposable
         {
             WritePlan(plan);
             all.Add(_line.WrittenSpan);
+            foreach (var allocation in plan.Allocations)
+            {
+                if (allocation.State is not (Plans.AllocationState.Requested or Plans.AllocationState.Granted)) continue;
+                WriteAllocation(allocation);
+                all.Add(_line.WrittenSpan);
+            }
         }
         // In number order: the next start enqueues them again in this order, which keeps
         // each group's first-come-first-served order (and puts dependencies first).
@@ -609,11 +640,17 @@ public sealed class LiveJournal : IDisposable
         public List<GroupRecord> Groups { get; init; } = new();
         /// <summary>Plans submitted, in the order seen, and whether each was seen to end.</summary>
         public List<PlanLine> Plans { get; init; } = new();
+        /// <summary>The Slurm allocations of plans' roles, each as its last "A" line says.</summary>
+        public List<AllocationLine> Allocations { get; init; } = new();
         public bool Clean { get; init; }
     }
 
     /// <summary>A plan as its "P" line keeps it, and whether a "p" line ended it.</summary>
     public sealed record PlanLine(string Id, string? Name, int Steps, string? Submitter, DateTimeOffset SubmittedAt, bool Ended);
+
+    /// <summary>A plan role's allocation as its last "A" line says: its Slurm job id once
+    /// granted, else null (pending: known by name only).</summary>
+    public sealed record AllocationLine(string PlanId, string Role, string? SlurmJobId);
 
     /// <summary>A group's settings as a "G" line keeps them.</summary>
     public sealed record GroupRecord(string Name, GroupLimits Limits, bool Paused, string? PausedReason = null);
@@ -628,6 +665,7 @@ public sealed class LiveJournal : IDisposable
         var runs = new List<RunRecord>();
         var groups = new Dictionary<string, GroupRecord>(StringComparer.Ordinal);
         var plans = new Dictionary<string, PlanLine>(StringComparer.Ordinal);
+        var allocations = new Dictionary<(string, string), AllocationLine>();
         bool clean = false;
         DaemonRecord? daemon = null;
         byte[] bytes;
@@ -700,6 +738,9 @@ public sealed class LiveJournal : IDisposable
                 case "P" when l.Id is { } id && l.Enqueued is { } submitted:
                     plans[id] = new PlanLine(id, l.Name, (int)(l.Number ?? 0), l.Parent, JournalLine.Time(submitted), false);
                     break;
+                case "A" when l.Id is { } id && l.Role is { } role:
+                    allocations[(id, role)] = new AllocationLine(id, role, l.ExternalId);
+                    break;
                 case "p" when l.Id is { } id && plans.TryGetValue(id, out var ended):
                     plans[id] = ended with { Ended = true };
                     break;
@@ -708,7 +749,10 @@ public sealed class LiveJournal : IDisposable
                     break;
             }
         }
-        return new(daemon, jobs.Values.ToList(), runs) { Groups = groups.Values.ToList(), Clean = clean, Plans = plans.Values.ToList() };
+        return new(daemon, jobs.Values.ToList(), runs)
+        {
+            Groups = groups.Values.ToList(), Clean = clean, Plans = plans.Values.ToList(), Allocations = allocations.Values.ToList(),
+        };
     }
 
     /// <summary>The fields "+" and "r" lines share; null if one they must have is missing.</summary>

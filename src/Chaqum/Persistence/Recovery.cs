@@ -33,7 +33,7 @@ public static class Recovery
     public static Result Run(string stateDir, string treeRoot, TimeSpan grace, ILogger log, bool resume = true)
     {
         var journal = LiveJournal.Read(stateDir);
-        if (journal.Jobs.Count == 0 && journal.Runs.Count == 0) return Result.Nothing;
+        if (journal.Jobs.Count == 0 && journal.Runs.Count == 0 && journal.Plans.Count == 0) return Result.Nothing;
         using var store = HistoryStore.Open(stateDir)!;
         var runs = journal.Runs.Where(r => !store.HasRun(r.Id, r.Attempt, r.EnqueuedAt)).ToList();
         // Live: what is still live in the journal, and what it saw finish with no run
@@ -51,15 +51,26 @@ public static class Recovery
         var gone = live.Select(l => l.Item1).Where(l => !waitingIds.Contains(l.Id))
             .OrderBy(l => l.EnqueuedAt).ThenBy(l => l.Id, StringComparer.Ordinal).ToList();
 
+        // The Slurm allocations of the roles of plans that had not ended: each holds a
+        // node (or waits in Slurm's queue for one) until it is cancelled.
+        var unended = journal.Clean ? new HashSet<string>()
+            : journal.Plans.Where(p => !p.Ended).Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        var allocations = journal.Allocations.Where(a => unended.Contains(a.PlanId)).ToList();
         int killed = 0;
-        if (!journal.Clean && live.Count > 0)
+        if (!journal.Clean && (live.Count > 0 || allocations.Count > 0))
         {
             // First on the cluster: a leftover srun killed here would not end its job there.
+            // A step in its role's allocation that had not reported its step id ends with
+            // the allocation, below (its name is a step's, which scancel --name cannot find).
+            var inAllocation = allocations.Select(a => (a.PlanId, a.Role)).ToHashSet();
             foreach (var job in gone.Where(l => l.Pid > 0 && l.Executor is not null))
-                CancelOnCluster(job, treeRoot, log);
+                if (job.ExternalId is not null || job.Plan is null || job.Group is null || !inAllocation.Contains((job.Plan, job.Group)))
+                    CancelOnCluster(job, treeRoot, log);
+            // Then here: sruns, and sallocs still asking (TERM makes one withdraw its request).
             var leftovers = new Leftovers(treeRoot, log);
             leftovers.Find(gone, journal.Daemon);
             killed = leftovers.Kill(grace);
+            foreach (var allocation in allocations) CancelAllocation(allocation, treeRoot, log);
         }
 
         var now = DateTimeOffset.Now;
@@ -110,12 +121,26 @@ public static class Recovery
     private static void CancelOnCluster(LiveRecord job, string treeRoot, ILogger log)
     {
         string name = Processes.Slurm.SlurmExecutor.JobNameOf(treeRoot, job.Id);
-        string which = job.ExternalId is { } id ? $"Slurm job {id}" : $"the Slurm job named {name}";
+        string which = job.ExternalId is { } id ? id.Contains('.') ? $"Slurm step {id}" : $"Slurm job {id}" : $"the Slurm job named {name}";
         if (Processes.Slurm.SlurmExecutor.CancelNow(treeRoot, job.ExternalId, name) is { } failure)
             log.LogError("{Job}: cannot cancel {Which} left by the last run: {Failure}; it may still run on {Node}",
                 job.Id, which, failure, job.Node ?? "the cluster");
         else
             log.LogWarning("{Job}: cancelled {Which} left running on {Node} by the last run", job.Id, which, job.Node ?? "the cluster");
+    }
+
+    /// <summary>A plan role's allocation that a crashed run held or was asking for:
+    /// cancelled by id once granted, else by its name (pending, or granted as the daemon
+    /// died before it could write the id).</summary>
+    private static void CancelAllocation(LiveJournal.AllocationLine allocation, string treeRoot, ILogger log)
+    {
+        string name = Processes.Slurm.SlurmExecutor.JobNameOf(treeRoot, $"{allocation.PlanId}:{allocation.Role}");
+        string which = allocation.SlurmJobId is { } id ? $"Slurm allocation {id}" : $"the Slurm allocation named {name}";
+        if (Processes.Slurm.SlurmExecutor.CancelNow(treeRoot, allocation.SlurmJobId, name) is { } failure)
+            log.LogError("{Plan}: cannot cancel {Which} of role {Role} left by the last run: {Failure}; it may still hold a node",
+                allocation.PlanId, which, allocation.Role, failure);
+        else
+            log.LogWarning("{Plan}: cancelled {Which} of role {Role} left by the last run", allocation.PlanId, which, allocation.Role);
     }
 
     /// <summary>The processes a crashed run left, each claimed (held by a pidfd after its

@@ -6,6 +6,11 @@ namespace Chaqum.Plans;
 /// a plan the daemon was running when it was killed (no live plan is ever lost).</summary>
 public enum PlanState { Running, Succeeded, Failed, Cancelled, Lost }
 
+/// <summary>What a running plan is doing: allocating (waiting for its roles' nodes, no
+/// step enqueued yet), running its steps, releasing (every step has ended; its nodes are
+/// being given back). A plan without allocations is only ever running.</summary>
+public enum PlanPhase { Allocating, Running, Releasing }
+
 public static class PlanStates
 {
     public static string Word(this PlanState state) => state switch
@@ -23,7 +28,10 @@ public static class PlanStates
 /// ordinary jobs of the scheduler (<see cref="StepNode.Job"/>), and all the plan does is
 /// watch them end. It is running until every step has ended; then it has succeeded (all
 /// steps exited 0), failed (<see cref="FailedStep"/> and <see cref="Reason"/> say which
-/// and why) or been cancelled. Loop thread only.
+/// and why) or been cancelled. A plan whose roles run on Slurm holds one node per such
+/// role (<see cref="Allocations"/>): it is running from the submit, but its steps are
+/// enqueued only once every role has its node, and it ends only once the nodes are given
+/// back (<see cref="Phase"/>). Loop thread only.
 /// </summary>
 public sealed class Plan
 {
@@ -55,6 +63,25 @@ public sealed class Plan
     internal int Open { get; set; }
     /// <summary>Cancelled (by plan cancel, or a stop of the daemon): ends as cancelled.</summary>
     internal string? CancelReason { get; set; }
+
+    /// <summary>The Slurm allocation of each role whose group runs on Slurm; empty for a
+    /// plan that has none (every plan of local groups).</summary>
+    public IReadOnlyList<RoleAllocation> Allocations { get; internal set; } = Array.Empty<RoleAllocation>();
+
+    /// <summary>The allocation of that role, if the plan holds one.</summary>
+    public RoleAllocation? Allocation(string role)
+    {
+        foreach (var a in Allocations) if (a.Role == role) return a;
+        return null;
+    }
+
+    public PlanPhase Phase { get; internal set; } = PlanPhase.Running;
+
+    /// <summary>A role got no node: the plan fails with this, and runs no step.</summary>
+    internal string? AllocationFailure { get; set; }
+
+    /// <summary>The plan will not run (more) steps: cancelled, or a role got no node.</summary>
+    internal bool Withdrawing => CancelReason is not null || AllocationFailure is not null;
 
     public bool Ended => State != PlanState.Running;
 

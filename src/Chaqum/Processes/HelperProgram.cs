@@ -36,29 +36,31 @@ public sealed class HelperProgram : IReadyHandler
     }
 
     /// <summary>Starts PROGRAM (looked up in PATH) with args; done(failure, output) runs on
-    /// the loop thread once it has exited, or at once when it could not be started.</summary>
-    public static void Run(EpollLoop loop, Spawner spawner, Reaper reaper, string program, string[] args, Action<string?, string> done)
+    /// the loop thread once it has exited, or at once when it could not be started.
+    /// Returns its pid (its own process group), or 0 when it could not be started.</summary>
+    public static int Run(EpollLoop loop, Spawner spawner, Reaper reaper, string program, string[] args, Action<string?, string> done)
     {
         string command = string.Join(' ', new[] { program }.Concat(args).Select(Words.ShellWords.Quote));
         if (Find(program) is not { } path)
         {
             done($"{command}: {program} not found in PATH ({Environment.GetEnvironmentVariable("PATH")})", "");
-            return;
+            return 0;
         }
         (int read, int write) pipe;
         try { pipe = Pipes.Create(); }
-        catch (IOException e) { done($"{command}: {e.Message}", ""); return; }
+        catch (IOException e) { done($"{command}: {e.Message}", ""); return 0; }
         int pid = spawner.StartProgram(path, args, Array.Empty<KeyValuePair<string, string>>(), -1, pipe.write, pipe.write, out int errno);
         Syscall.close(pipe.write);
         if (pid == 0)
         {
             Syscall.close(pipe.read);
             done($"{command}: {Native.Errno.Text(errno)}", "");
-            return;
+            return 0;
         }
         Pipes.SetNonBlockingFresh(pipe.read);
         var helper = new HelperProgram(loop, pipe.read, command, done);
         reaper.Track(pid, (status, _) => helper.Exited(status));
+        return pid;
     }
 
     /// <summary>The program's absolute path: the first executable of that name in PATH
@@ -117,5 +119,5 @@ public sealed class HelperProgram : IReadyHandler
         _done(failure, output);
     }
 
-    private static string OneLine(string text) => string.Join(" / ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+    public static string OneLine(string text) => string.Join(" / ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
 }

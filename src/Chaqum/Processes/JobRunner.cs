@@ -168,12 +168,13 @@ public sealed class JobRunner : IJobLauncher, IDisposable
             Stderr = new OutputReader(_loop, job, OutputStream.Stderr, pipes.Stderr, _output),
             Connection = _connect(job, pipes.Commands, pipes.Replies),
         };
-        run.Stream.Identified = (slurmJobId, node) =>
+        run.Stream.Identified = (slurmJobId, node, stepId) =>
         {
             run.SlurmJobId = slurmJobId == "-" ? null : slurmJobId;
             run.Node = node;
+            run.StepId = stepId;
             if (!_live.TryGetValue(job, out var live) || !ReferenceEquals(live, process)) return;
-            job.Placement = new Placement(run.Executor, node, run.SlurmJobId, run.JobName);
+            job.Placement = new Placement(run.Executor, node, run.ExternalId, run.JobName);
             _log.LogInformation("{Job}: running on {Where}", job.Id, job.Placement.Describe());
             Placed?.Invoke(job);
         };

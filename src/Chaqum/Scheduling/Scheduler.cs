@@ -74,6 +74,9 @@ public sealed partial class Scheduler
     public event Action<Repeats.Repeat, string>? RepeatChanged;
     /// <summary>Nothing is left to do: the daemon may exit. Raised once.</summary>
     public event Action? Idle;
+    /// <summary>An orderly stop has begun (raised first thing in <see cref="Shutdown"/>):
+    /// what waits outside the scheduler (a plan allocating its nodes) gives up.</summary>
+    public event Action? ShuttingDown;
 
     public bool Stopping { get; private set; }
     public Job? Entry => _entry;
@@ -534,6 +537,7 @@ public sealed partial class Scheduler
             _jobs.Values.Count(j => j.State == JobState.Running),
             _jobs.Values.Count(j => j.State.IsActive() && j.State is not (JobState.Running or JobState.Starting)),
             _repeats.Count);
+        ShuttingDown?.Invoke();
         StopRepeats();
         _sampler.Release();
         int dropped = 0;
@@ -593,7 +597,26 @@ public sealed partial class Scheduler
         });
     }
 
-    public bool IsIdle => _active - _kept == 0 && (_entry is null || _entry.State.IsFinished()) && (Stopping || _repeats.Count == 0);
+    public bool IsIdle => _active - _kept == 0 && _holds == 0 && (_entry is null || _entry.State.IsFinished()) && (Stopping || _repeats.Count == 0);
+
+    /// <summary>Work outside the jobs that the daemon must see to its end before it exits:
+    /// a plan's Slurm allocations, from the salloc that asks to the scancel that gives them
+    /// back (an exit in between would leave a node allocated, or a request pending).</summary>
+    private int _holds;
+
+    /// <summary>Keeps the daemon from going idle until <see cref="Unhold"/>.</summary>
+    public void Hold()
+    {
+        OwnedByLoop();
+        _holds++;
+    }
+
+    public void Unhold()
+    {
+        OwnedByLoop();
+        if (_holds > 0) _holds--;
+        ScheduleIdleCheck();
+    }
 
     public void CheckIdle()
     {

@@ -107,10 +107,25 @@ public static class PlanCommands
         Format.Table(new[] { "PLAN", "JOB", "STATE", "RUNTIME", "STATUS" }, rows);
     }
 
-    private static string Heading(PlanSummary p) =>
-        $"{Format.Text(p.Id)}{(p.Name is { } n ? $" '{Format.Text(n)}'" : "")}: {p.State} after {Format.Duration(p.RuntimeSeconds)}, " +
-        $"{p.StepsEnded}/{p.Steps} steps ended{(p.StepsFailed > 0 ? $", {p.StepsFailed} failed" : "")}" +
-        (p.Reason is { } r ? $"\n  {Format.Text(r)}" : "");
+    /// <summary>"plan/3 'nightly': running after 4s, allocating nodes for roles a, b, 0/6
+    /// steps ended", the reason, and a line per role that has a node of its own.</summary>
+    private static string Heading(PlanSummary p)
+    {
+        var allocating = p.Allocations.Where(a => a.State == "allocating").Select(a => Format.Text(a.Role)).ToList();
+        var text = new StringBuilder(
+            $"{Format.Text(p.Id)}{(p.Name is { } n ? $" '{Format.Text(n)}'" : "")}: {p.State} after {Format.Duration(p.RuntimeSeconds)}, " +
+            (p.State == "running" && allocating.Count > 0 ? $"allocating nodes for role{(allocating.Count > 1 ? "s" : "")} {string.Join(", ", allocating)}, " : "") +
+            $"{p.StepsEnded}/{p.Steps} steps ended{(p.StepsFailed > 0 ? $", {p.StepsFailed} failed" : "")}");
+        if (p.Reason is { } r) text.Append($"\n  {Format.Text(r)}");
+        foreach (var a in p.Allocations)
+        {
+            text.Append($"\n  role {Format.Text(a.Role)}: {a.State}");
+            if (a.Node is { } node) text.Append($", node {Format.Text(node)}");
+            if (a.SlurmJob is { } job) text.Append($", Slurm job {Format.Text(job)}");
+            if (a.Reason is { } why && a.State != "failed") text.Append($" ({Format.Text(why)})");
+        }
+        return text.ToString();
+    }
 
     private static Command Cancel(Context context)
     {

@@ -64,7 +64,12 @@ public sealed class SlurmCluster
     public static void CancelAll(string root)
     {
         foreach (var line in JobsOf(root))
+        {
             Run("scancel", new[] { "--signal=KILL", "--full", line.Split(' ')[0] }, Deadline.Seconds(30));
+            // A signal ends a job by ending its batch step; an allocation of a plan's role
+            // (salloc --no-shell) has none, and stays until it is cancelled outright.
+            Run("scancel", new[] { line.Split(' ')[0] }, Deadline.Seconds(30));
+        }
     }
 
     public static (int Exit, string Out, string Err) Run(string file, string[] args, TimeSpan limit)

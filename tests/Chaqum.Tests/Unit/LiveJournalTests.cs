@@ -159,4 +159,39 @@ public class LiveJournalTests
         Assert.That(contents.Clean, Is.False, "only an orderly stop marks it");
         live.Clear();
     }
+    [Test]
+    public void A_plan_role_s_allocation_is_read_back_as_its_last_line_says_and_a_rewrite_keeps_those_still_held()
+    {
+        var root = new Chaqum.Plans.GroupNode { Parallel = true };
+        var plan = new Chaqum.Plans.Plan("plan/3", root, Array.Empty<Chaqum.Plans.StepNode>()) { SubmittedAt = DateTimeOffset.UnixEpoch.AddSeconds(1_764_500_000) };
+        var slurm = new Executor(ExecutorKind.Slurm, null, Array.Empty<string>());
+        var a = new Chaqum.Plans.RoleAllocation(plan.Id, "convert", "chaqum:/tree:plan/3:convert", slurm);
+        var b = new Chaqum.Plans.RoleAllocation(plan.Id, "report", "chaqum:/tree:plan/3:report", slurm);
+        var c = new Chaqum.Plans.RoleAllocation(plan.Id, "gone", "chaqum:/tree:plan/3:gone", slurm);
+        plan.Allocations = new[] { a, b, c };
+        var plans = new List<Chaqum.Plans.Plan> { plan };
+        using var journal = new LiveJournal(_dir, () => new List<Job>(), NullLogger.Instance) { LivePlans = () => plans };
+        journal.Begin();
+        journal.PlanSubmitted(plan);
+        foreach (var x in plan.Allocations) journal.AllocationChanged(plan, x);
+        a.SlurmJobId = "57";
+        a.State = Chaqum.Plans.AllocationState.Granted;
+        journal.AllocationChanged(plan, a);
+        c.State = Chaqum.Plans.AllocationState.Withdrawn;
+        journal.AllocationChanged(plan, c); // nothing left of it: not written again
+        var read = LiveJournal.Read(_dir).Allocations;
+        Assert.That(read.Select(l => (l.PlanId, l.Role, l.SlurmJobId)), Is.EquivalentTo(new[]
+        {
+            ("plan/3", "convert", (string?)"57"), ("plan/3", "report", (string?)null), ("plan/3", "gone", (string?)null),
+        }));
+
+        // Begin again (what a rewrite writes): the plan, and the allocations still held or asked for.
+        using var again = new LiveJournal(_dir, () => new List<Job>(), NullLogger.Instance) { LivePlans = () => plans };
+        again.Begin();
+        var contents = LiveJournal.Read(_dir);
+        Assert.That(contents.Plans.Single().Id, Is.EqualTo("plan/3"));
+        Assert.That(contents.Allocations.Select(l => (l.Role, l.SlurmJobId)), Is.EquivalentTo(new[] { ("convert", (string?)"57"), ("report", (string?)null) }));
+        journal.PlanEnded(plan);
+        plans.Clear();
+    }
 }

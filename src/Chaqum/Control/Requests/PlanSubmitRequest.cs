@@ -34,7 +34,7 @@ public sealed class PlanSubmitRequest(ControlServices services) : IControlReques
         }
         Action<StepNode, Scheduling.Job> progress = (step, job) => call.Event(new ControlEvent
         {
-            Step = new PlanStepEvent(plan.Id, job.Id, step.PathIn(plan.Id), PlanViews.StepState(step),
+            Step = new PlanStepEvent(plan.Id, job.Id, step.PathIn(plan.Id), PlanViews.StepState(step, plan),
                 job.State.IsFinished() ? job.Status.Wire : null),
         });
         Action<Plan> ended = p =>

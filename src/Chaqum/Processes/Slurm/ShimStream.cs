@@ -11,7 +11,7 @@ namespace Chaqum.Processes.Slurm;
 /// hands each channel on, so that the rest of the daemon sees a Slurm job exactly as a
 /// local one: the job's stdout ('1') and its fd-3 commands ('3') are written into two
 /// pipes of the daemon's own, read by the usual OutputReader and JobConnection; 'i'
-/// (Slurm job id and node) and 'x' (the job's own exit status) are kept here.
+/// (Slurm job id, node and step id) and 'x' (the job's own exit status) are kept here.
 ///
 /// Back-pressure as for a local job: while a pipe is full (a job that pipelines more
 /// commands than the connection takes, say), this stops reading srun's stdout, and srun
@@ -48,8 +48,9 @@ public sealed class ShimStream : IReadyHandler
         _muxToken = loop.Add(mux, EpollEvents.EPOLLIN, this);
     }
 
-    /// <summary>The shim has started on a node: its Slurm job id and node name.</summary>
-    public Action<string, string>? Identified { get; set; }
+    /// <summary>The shim has started on a node: its Slurm job id, node name and step id
+    /// (null from a shim that does not say it).</summary>
+    public Action<string, string, string?>? Identified { get; set; }
 
     /// <summary>"exit N" or "signal N" as the shim reported the job's end; null if it did not.</summary>
     public string? Status { get; private set; }
@@ -136,8 +137,9 @@ public sealed class ShimStream : IReadyHandler
             return;
         }
         Started = true;
-        var parts = words.Split(' ', 2);
-        Identified?.Invoke(parts[0], parts.Length > 1 ? parts[1] : "");
+        var parts = words.Split(' ', 3);
+        string? step = parts.Length > 2 && parts[2] is { Length: > 0 } s && s != "-" ? s : null;
+        Identified?.Invoke(parts[0], parts.Length > 1 ? parts[1] : "", step);
     }
 
     private void Deliver(byte channel, ReadOnlySpan<byte> data)

@@ -18,6 +18,13 @@ namespace Chaqum.Processes.Slurm;
 /// running on its node. They go through `scancel --signal` to every process of the
 /// step (Slurm's proctrack knows them all, on every node); before the shim has said
 /// which Slurm job it is (the allocation is pending), the job is cancelled by name.
+///
+/// A step of a plan whose role holds a node (<see cref="RoleAllocator"/>) is a step of
+/// that allocation instead: `srun --jobid=ALLOC --overlap -u --job-name chaqum:TREE:ID
+/// -N1 -n1 -- SHIM ...`, without the partition and -X (the allocation has them), and
+/// with --overlap so that the role's parallel steps share its node (the group's -m caps
+/// how many). Its signals go to its own step only, `scancel --signal=SIG ALLOC.STEP`:
+/// the allocation's id would reach every step of the role.
 /// </summary>
 public sealed class SlurmExecutor : IExecutorCheck
 {
@@ -36,7 +43,11 @@ public sealed class SlurmExecutor : IExecutorCheck
         _reaper = reaper;
         _tree = tree;
         _log = log;
+        Allocator = new RoleAllocator(loop, spawner, reaper, tree, log);
     }
+
+    /// <summary>Makes the nodes of plans' roles that run on Slurm.</summary>
+    public RoleAllocator Allocator { get; }
 
     /// <summary>The shim the nodes run: $CHAQUM_SLURM_SHIM, else shim/chaqum-shim next to
     /// the daemon (install.sh puts it there). Nodes need it at the same path.</summary>
@@ -97,7 +108,7 @@ public sealed class SlurmExecutor : IExecutorCheck
         ("multi-prog", '\0', "a job is one task"),
         ("job-name", 'J', "scancel finds a pending job by the name chaqum gives it"),
         ("partition", 'p', "the partition is -x slurm:PARTITION"),
-        ("jobid", '\0', "each job is an allocation of its own"),
+        ("jobid", '\0', "each job is an allocation of its own, or a step of its plan role's"),
     };
 
     public string? RefuseArguments(Executor executor)
@@ -132,9 +143,15 @@ public sealed class SlurmExecutor : IExecutorCheck
             return null;
         }
         var executor = job.Group.Executor;
-        var args = new List<string> { "--unbuffered", "--job-name", JobName(job), "--nodes=1", "--ntasks=1" };
-        if (executor.Partition is { } partition) args.AddRange(new[] { "--partition", partition });
-        args.AddRange(executor.ExtraArgs);
+        var allocation = Plans.Roles.AllocationFor(job);
+        var args = new List<string>();
+        if (allocation is not null) args.AddRange(new[] { $"--jobid={allocation}", "--overlap" });
+        args.AddRange(new[] { "--unbuffered", "--job-name", JobName(job), "--nodes=1", "--ntasks=1" });
+        if (allocation is null)
+        {
+            if (executor.Partition is { } partition) args.AddRange(new[] { "--partition", partition });
+            args.AddRange(executor.ExtraArgs);
+        }
         args.Add("--");
         args.Add(ShimPath);
         args.Add(job.Script.Absolute);
@@ -167,25 +184,34 @@ public sealed class SlurmExecutor : IExecutorCheck
         Pipes.SetNonBlockingFresh(inW);
         Pipes.SetNonBlockingFresh(muxR);
         Pipes.SetNonBlockingFresh(errR);
-        var run = new SlurmRun(JobName(job), executor.Name, new ShimStream(_loop, muxR, outW, cmdW));
+        var run = new SlurmRun(JobName(job), executor.Name, new ShimStream(_loop, muxR, outW, cmdW)) { Allocation = allocation };
         return new Launched(pid, new Spawner.JobPipes(outR, errR, cmdR, inW), run);
     }
 
     /// <summary>Signals every process of the job's step on its node (scancel --signal);
     /// before the job has started there, cancels it by name (a pending allocation cannot
-    /// take a signal). Failures are logged: the escalation to KILL follows regardless.</summary>
+    /// take a signal). A step in its role's allocation is signalled as ALLOC.STEP; before
+    /// it has started only its srun is told (scancel --name finds jobs, not steps).
+    /// Failures are logged: the escalation to KILL follows regardless.</summary>
     public void Signal(Job job, SlurmRun run, int signal)
     {
         if (signal == 0) return;
-        string[] args = run.SlurmJobId is { } id
-            ? new[] { $"--signal={Signals.Name(signal).Replace("SIG", "")}", id }
-            : new[] { "--me", $"--name={run.JobName}" };
-        HelperProgram.Run(_loop, _spawner, _reaper, "scancel", args, (failure, _) =>
+        string? target = run.Allocation is null ? run.SlurmJobId : run.SlurmJobId is null ? null : run.ExternalId;
+        if (target is not null || run.Allocation is null)
         {
-            if (failure is not null) _log.LogWarning("{Job}: {Failure}", job.Id, failure);
-        });
-        if (run.SlurmJobId is not null) return;
-        _log.LogInformation("{Job}: not started on the cluster yet: cancelled by name ({Name})", job.Id, run.JobName);
+            string[] args = target is not null
+                ? new[] { $"--signal={Signals.Name(signal).Replace("SIG", "")}", target }
+                : new[] { "--me", $"--name={run.JobName}" };
+            HelperProgram.Run(_loop, _spawner, _reaper, "scancel", args, (failure, _) =>
+            {
+                if (failure is not null) _log.LogWarning("{Job}: {Failure}", job.Id, failure);
+            });
+        }
+        if (target is not null) return;
+        if (run.Allocation is null)
+            _log.LogInformation("{Job}: not started on the cluster yet: cancelled by name ({Name})", job.Id, run.JobName);
+        else
+            _log.LogInformation("{Job}: not started in Slurm job {Allocation} yet: srun told to withdraw the step", job.Id, run.Allocation);
         // srun may not have asked slurmctld yet, and then the name finds nothing: TERM
         // tells srun itself to withdraw its request (or, if the step is starting, to pass
         // the signal on). Never KILL: a killed srun cannot take its job with it.
@@ -195,18 +221,21 @@ public sealed class SlurmExecutor : IExecutorCheck
 
     /// <summary>Crash recovery: cancels what a dead daemon left on the cluster, by Slurm
     /// job id where it was known, else by name. done(failure) once scancel has run.</summary>
-    public void Cancel(string? slurmJobId, string jobName, Action<string?> done)
-    {
-        string[] args = slurmJobId is { Length: > 0 } id ? new[] { "--full", id } : new[] { "--me", $"--name={jobName}" };
-        HelperProgram.Run(_loop, _spawner, _reaper, "scancel", args, (failure, _) => done(failure));
-    }
+    public void Cancel(string? slurmJobId, string jobName, Action<string?> done) =>
+        HelperProgram.Run(_loop, _spawner, _reaper, "scancel", CancelArguments(slurmJobId, jobName), (failure, _) => done(failure));
+
+    /// <summary>scancel's arguments for a job by id (every step of it, --full), a step of
+    /// an allocation by ALLOC.STEP (that step only), or a job by its name.</summary>
+    private static string[] CancelArguments(string? slurmJobId, string jobName) =>
+        slurmJobId is { Length: > 0 } id ? id.Contains('.') ? new[] { id } : new[] { "--full", id }
+        : new[] { "--me", $"--name={jobName}" };
 
     /// <summary>Crash recovery runs before the event loop and the reaper exist: scancel
     /// once, waited for here. Returns null when it succeeded, else what failed.</summary>
     public static string? CancelNow(string tree, string? slurmJobId, string jobName)
     {
         if (HelperProgram.Find("scancel") is not { } scancel) return "scancel not found in PATH";
-        string[] args = slurmJobId is { Length: > 0 } id ? new[] { "--full", id } : new[] { "--me", $"--name={jobName}" };
+        string[] args = CancelArguments(slurmJobId, jobName);
         using var spawner = new Spawner(tree, JobEnvironment.Base(tree));
         (int read, int write) pipe = Pipes.Create();
         int pid = spawner.StartProgram(scancel, args, Array.Empty<KeyValuePair<string, string>>(), -1, pipe.write, pipe.write, out int errno);
@@ -247,13 +276,21 @@ public sealed class SlurmExecutor : IExecutorCheck
     }
 }
 
-/// <summary>One attempt of a job on the cluster: its name, and once the shim has
-/// reported, its Slurm job id and node.</summary>
+/// <summary>One attempt of a job on the cluster: its name, the allocation it runs in
+/// (a plan role's, or null for one of its own), and once the shim has reported, its
+/// Slurm job id, node and step id.</summary>
 public sealed class SlurmRun(string jobName, string executor, ShimStream stream)
 {
     public string JobName { get; } = jobName;
     public string Executor { get; } = executor;
     public ShimStream Stream { get; } = stream;
+    /// <summary>The role's allocation it is a step of; null when it is a job of its own.</summary>
+    public string? Allocation { get; init; }
     public string? SlurmJobId { get; set; }
     public string? Node { get; set; }
+    public string? StepId { get; set; }
+
+    /// <summary>What names it to Slurm (and in ps, show, the history, the journal): its
+    /// Slurm job id, or ALLOC.STEP for a step in a role's allocation.</summary>
+    public string? ExternalId => SlurmJobId is { } id && Allocation is not null && StepId is { } step ? $"{id}.{step}" : SlurmJobId;
 }
