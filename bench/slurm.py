@@ -8,14 +8,15 @@ and sets SLURM_CONF. Every figure is a ratio against a baseline measured in the 
 run, on the same cluster and partition, in rounds that alternate the two sides:
 
 1. Spawn to exit of a trivial job, one after another: a job of a group `-x slurm:P -m 1`
-   (enqueue to the wait's answer, timed by the entry job) against `srun -N1 -n1 -p P
-   stamp FILE` run by this script (fork to waitpid). The job is bench/jobs/stamp.c,
-   which stamps CLOCK_MONOTONIC when it starts and just before it exits, so that each
-   latency splits into "to the job's start" and "after the job's end". Beside them,
-   to say where the time goes: `srun -u ... chaqum-shim stamp FILE` as the daemon runs
-   it but without the daemon; a step in an existing allocation (`salloc --no-shell`,
-   then `srun --jobid`); the interpreter the shim starts with (`python3 -c pass`, the
-   python3 of PATH) and the shim run locally; and the same job in a local group.
+   (enqueue to the wait's answer) against `srun -N1 -n1 -p P stamp FILE` (fork to
+   waitpid), both timed by the entry job, which alternates them job by job with `srun -u
+   ... chaqum-shim stamp FILE` as the daemon runs it but without the daemon, and with
+   the same job in a local group, and with a step in an existing allocation (`salloc
+   --no-shell`, timed apart, then `srun --jobid`). The job is bench/jobs/stamp.c, which
+   stamps CLOCK_MONOTONIC when it starts and just before it exits, so that each latency
+   splits into "to the job's start" and "after the job's end". Beside them, to say where
+   the time goes: the interpreter the shim starts with (`python3 -c pass`, the python3
+   of PATH) and the shim run locally.
 2. N in flight: K jobs through a group `-x slurm:P -m N`, against K sruns with N in
    flight; jobs per second, best of the rounds.
 3. The fd 3/4 round trip (`wait --`, a ping) of bench/jobs/rtt.c as a job of a Slurm
@@ -26,7 +27,7 @@ The daemon's CPU per job (all its threads, /proc/PID/task/*/schedstat) and the C
 the sruns it reaped (/proc/PID/stat cutime+cstime) are read by the entry job around
 the measured stretch; the baseline sruns' CPU from getrusage(RUSAGE_CHILDREN).
 """
-import concurrent.futures, os, re, resource, shutil, statistics, subprocess, sys, tempfile, time
+import concurrent.futures, os, resource, shutil, statistics, subprocess, sys, tempfile, time
 
 out = sys.argv[1]
 quick = "--quick" in sys.argv
@@ -58,7 +59,11 @@ def say(text):
 
 
 # The entry job: drives the daemon through fds 3/4 and times from inside.
-#   init seq LABEL EXECUTOR K STAMPS    K stamp jobs one after another (-m 1)
+#   init seq K PARTITION STAMPS SHIM    K rounds, one after another, of: a stamp job of a
+#                                       Slurm group, the same as a local group's job, and
+#                                       (run by this job itself) srun -N1 -n1 stamp and
+#                                       srun -u ... SHIM stamp, and salloc + srun --jobid
+#                                       stamp, in an order that rotates
 #   init flight LABEL EXECUTOR K N      K stamp jobs, N in flight, waited for at once
 #   init rtt EXECUTOR M                 rtt M as a job of a local group, then of EXECUTOR's
 INIT = r'''#!%s
@@ -100,16 +105,60 @@ def run(group, script):
 
 mode = sys.argv[1]
 if mode == "seq":
-    label, executor, k, stamps = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-    ask("group -m 1 -x %%s -- g" %% executor)
-    for _ in range(3):
-        run("g", "stamp /dev/null")   # untimed: the first of their kind (a JIT build compiles then)
-    cpu, reaped = daemon_ns(), reaped_ticks()
-    for i in range(k):
+    import re, resource, subprocess
+    hz = os.sysconf("SC_CLK_TCK")
+    k, partition, stamps, shim = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+    ask("group -m 1 -x slurm:%%s -- slurm" %% partition)
+    ask("group -m 1 -x local -- local")
+    srun = ["srun", "-N1", "-n1", "-p", partition]
+    def daemon_job(group):
+        # The daemon does nothing else meanwhile: its CPU and what it reaped are this job's.
+        cpu, reaped = daemon_ns(), reaped_ticks()
+        run(group, "stamp %%s.%%s" %% (stamps, group))
+        result("seq_cpu %%s %%d %%d" %% (group, daemon_ns() - cpu, (reaped_ticks() - reaped) * 10**9 // hz))
+    def children_ns():
+        u = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return int((u.ru_utime + u.ru_stime) * 1e9)
+    def srun_plain():
+        ch = children_ns()
+        subprocess.run(srun + [os.path.abspath("stamp"), stamps + ".srun"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, check=True)
+        result("seq_cpu srun 0 %%d" %% (children_ns() - ch))
+    def srun_shim():
+        # As the daemon runs it: stdin a pipe, held open until stdout ends.
+        p = subprocess.Popen(srun + ["-u", "--", shim, os.path.abspath("stamp"), stamps + ".shim"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        while p.stdout.read(65536):
+            pass
+        p.stdin.close()
+        if p.wait() != 0:
+            sys.exit("init: srun -u shim ended with %%d" %% p.returncode)
+    def step():
+        # An allocation first (timed apart), then the job as a step in it.
         t0 = time.monotonic_ns()
-        run("g", "stamp " + stamps)
-        result("seq %%s %%d %%d" %% (label, t0, time.monotonic_ns()))
-    result("seq_cpu %%s %%d %%d %%d" %% (label, k, daemon_ns() - cpu, reaped_ticks() - reaped))
+        p = subprocess.run(["salloc", "-N1", "-n1", "-p", partition, "--no-shell"], stdin=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        result("salloc %%d" %% (time.monotonic_ns() - t0))
+        m = re.search(r"Granted job allocation (\d+)", p.stderr)
+        if p.returncode != 0 or not m:
+            sys.exit("init: salloc: " + p.stderr)
+        try:
+            t0 = time.monotonic_ns()
+            subprocess.run(["srun", "--jobid=" + m.group(1), "-N1", "-n1", os.path.abspath("stamp"), stamps + ".step"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+            result("seq step %%d %%d" %% (t0, time.monotonic_ns()))
+        finally:
+            subprocess.run(["scancel", m.group(1)])
+    kinds = [("slurm", lambda: daemon_job("slurm")), ("srun", srun_plain),
+             ("shim", srun_shim), ("local", lambda: daemon_job("local")), ("step", step)]
+    for _ in range(3):
+        run("slurm", "stamp /dev/null")   # untimed: the first of their kind (a JIT build compiles then)
+    for i in range(k):
+        for name, do in kinds[i %% 5:] + kinds[:i %% 5]:
+            t0 = time.monotonic_ns()
+            do()
+            if name != "step":
+                result("seq %%s %%d %%d" %% (name, t0, time.monotonic_ns()))
 elif mode == "flight":
     label, executor, k, n = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     ask("group -m %%d -x %%s -- g" %% (n, executor))
@@ -198,39 +247,21 @@ def seq_here(label, run, k):
     lat.setdefault(label, []).extend((t0, s, e, t1) for (t0, t1), (s, e) in zip(times, marks))
 
 
-def seq_chaqum(label, executor, k):
-    stamps = os.path.join(tmp, f"stamps-{label}-{time.monotonic_ns()}")
+def seq_chaqum(k):
+    """The entry job's rounds: a Slurm group's job, a local group's, srun, srun -u + shim,
+    a step in an allocation."""
+    stamps = os.path.join(tmp, f"stamps-{time.monotonic_ns()}")
     before = len(open(results).readlines())
-    daemon("seq", label, executor, str(k), stamps)
+    daemon("seq", str(k), partition, stamps, shim)
     lines = [l.split() for l in open(results).readlines()[before:]]
-    times = [(int(l[2]), int(l[3])) for l in lines if l[0] == "seq"]
-    for l in lines:
-        if l[0] == "seq_cpu":
-            cpu.setdefault(label, []).append((int(l[2]), int(l[3]), int(l[4]) * 1_000_000_000 // hz))
-    lat.setdefault(label, []).extend((t0, s, e, t1) for (t0, t1), (s, e) in zip(times, stamps_of(stamps)))
-
-
-def step_in_allocation(k):
-    """salloc --no-shell (the allocation), then one srun --jobid step in it, k times."""
-    stamps = os.path.join(tmp, f"stamps-step-{time.monotonic_ns()}")
-    times = []
-    for _ in range(k):
-        t0 = time.monotonic_ns()
-        p = subprocess.run(["salloc", "-N1", "-n1", "-p", partition, "--no-shell"], stdin=DEVNULL,
-                           capture_output=True, text=True, timeout=120)
-        t1 = time.monotonic_ns()
-        m = re.search(r"Granted job allocation (\d+)", p.stderr)
-        if p.returncode != 0 or not m:
-            raise SystemExit(f"bench/slurm: salloc: {p.stderr}")
-        try:
-            t2 = time.monotonic_ns()
-            plain(["srun", f"--jobid={m.group(1)}", "-N1", "-n1", stamp, stamps])
-            t3 = time.monotonic_ns()
-        finally:
-            subprocess.run(["scancel", m.group(1)], timeout=60)
-        lat.setdefault("salloc", []).append((t0, None, None, t1))
-        times.append((t2, t3))
-    lat.setdefault("step", []).extend((t0, s, e, t1) for (t0, t1), (s, e) in zip(times, stamps_of(stamps)))
+    lat.setdefault("salloc", []).extend((0, None, None, int(l[1])) for l in lines if l[0] == "salloc")
+    for label, chaqum_label in (("slurm", "chaqum"), ("srun", "srun"), ("shim", "shim"), ("local", "local"), ("step", "step")):
+        times = [(int(l[2]), int(l[3])) for l in lines if l[0] == "seq" and l[1] == label]
+        marks = stamps_of(f"{stamps}.{label}")
+        lat.setdefault(chaqum_label, []).extend((t0, s, e, t1) for (t0, t1), (s, e) in zip(times, marks))
+        for l in lines:
+            if l[0] == "seq_cpu" and l[1] == label:
+                cpu.setdefault(chaqum_label, []).append((1, int(l[2]), int(l[3])))
 
 
 def flight_here(label, run, k, n):
@@ -289,15 +320,11 @@ def rtt_chaqum(m):
 load = [open("/proc/loadavg").read().split()[:3]]
 python3 = shutil.which("python3") or "python3"
 try:
-    say(f"slurm: warming up (one srun, one step, one daemon)...")
+    say("slurm: warming up (one srun)...")
     plain(srun(stamp, "/dev/null"))
     for r in range(reps):
         say(f"slurm: round {r + 1}/{reps}: {seq_k} jobs one after another, each way...")
-        seq_here("srun", lambda stamps: plain(srun(stamp, stamps)), seq_k)
-        seq_chaqum("chaqum", f"slurm:{partition}", seq_k)
-        seq_here("shim", lambda stamps: tunnel(srun("-u", "--", shim, stamp, stamps)), seq_k)
-        step_in_allocation(seq_k)
-        seq_chaqum("local", "local", seq_k)
+        seq_chaqum(seq_k)
         seq_here("python", lambda stamps: plain([python3, "-c", "pass"]), seq_k)
         seq_here("shimlocal", lambda stamps: tunnel([shim, stamp, stamps]), seq_k)
         for n in flights:
