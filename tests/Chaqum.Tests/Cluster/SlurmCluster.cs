@@ -1,27 +1,48 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Chaqum.Tests.Cluster;
 
 /// <summary>
 /// The real two-node Slurm cluster on loopback that the tests in this namespace run
 /// against (tests/cluster/slurm-up: munged, slurmctld, slurmd -N n1 and -N n2, all under
-/// a private directory). Brought up before the first of them unless it is up already,
-/// and torn down after the last only if this fixture started it. If it cannot be
-/// brought up, every cluster test fails with what slurm-up said: a cluster test that
-/// skips would hide a broken executor.
+/// a private directory, $CHAQUM_SLURM_DIR or /tmp/chaqum-slurm). Brought up before the
+/// first of them unless it is up already, and torn down after the last only if this
+/// fixture started it and nobody else uses it then. If it cannot be brought up, every
+/// cluster test fails with what slurm-up said: a cluster test that skips would hide a
+/// broken executor.
+///
+/// The cluster is shared by every checkout and test run on the machine: from before
+/// slurm-up until the end this fixture holds a shared flock on DIR/users, and slurm-down
+/// (here or in another checkout) does not tear down while anyone holds it.
 /// </summary>
 [SetUpFixture]
-public sealed class SlurmCluster
+public sealed partial class SlurmCluster
 {
     /// <summary>SLURM_CONF for daemons under test (and scancel, squeue in the tests).</summary>
     public static string Conf { get; private set; } = "";
     private static string? _failure;
+    private static FileStream? _users;
     private bool _startedHere;
+
+    /// <summary>The cluster's directory, as slurm-up and slurm-down pick it.</summary>
+    private static string Dir => System.Environment.GetEnvironmentVariable("CHAQUM_SLURM_DIR") is { Length: > 0 } dir
+        ? dir : "/tmp/chaqum-slurm";
 
     [OneTimeSetUp]
     public void BringUp()
     {
-        var (exit, stdout, stderr) = Run(Script("slurm-up"), Array.Empty<string>(), Deadline.Minutes(3));
+        // The lock before slurm-up: a slurm-down that comes in between cannot tear down.
+        try
+        {
+            _users = LockShared(Path.Combine(Dir, "users"), Deadline.Minutes(3));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            _failure = $"could not take the loopback Slurm cluster's shared lock: {e.Message}";
+            return;
+        }
+        var (exit, stdout, stderr) = Run(Script("slurm-up"), new[] { Dir }, Deadline.Minutes(3));
         var conf = stdout.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("SLURM_CONF=", StringComparison.Ordinal));
         if (exit != 0 || conf is null)
         {
@@ -29,14 +50,57 @@ public sealed class SlurmCluster
             return;
         }
         Conf = conf["SLURM_CONF=".Length..];
-        _startedHere = !stderr.Contains("already up", StringComparison.Ordinal);
+        // Said only by the slurm-up that started slurmctld: whoever else is using it, this
+        // run is the one to offer it back to slurm-down.
+        _startedHere = stderr.Contains("slurm-up: started in", StringComparison.Ordinal);
     }
 
     [OneTimeTearDown]
     public void TearDown()
     {
-        if (_startedHere) Run(Script("slurm-down"), Array.Empty<string>(), Deadline.Minutes(1));
+        // Released first: slurm-down tears down only when no one holds the lock, this
+        // run included; when another run or a developer holds it, the cluster stays up.
+        _users?.Dispose();
+        _users = null;
+        if (_startedHere) Run(Script("slurm-down"), new[] { Dir }, Deadline.Minutes(1));
     }
+
+    /// <summary>Opens PATH (creating it and its directory) and takes a shared flock on it,
+    /// waiting while someone holds it exclusively (a slurm-down tearing down). Held until
+    /// the stream is disposed or the process ends, and never inherited by children (.NET
+    /// opens with O_CLOEXEC).</summary>
+    private static FileStream LockShared(string path, TimeSpan limit)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var until = DateTime.UtcNow + limit;
+        while (true)
+        {
+            FileStream? stream = null;
+            try
+            {
+                // .NET takes a non-blocking shared flock of its own for FileShare.ReadWrite
+                // (and throws when it is held exclusively); the explicit one below does not
+                // depend on that, nor on DOTNET_SYSTEM_IO_DISABLEFILELOCKING.
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                if (flock((int)stream.SafeFileHandle.DangerousGetHandle(), LOCK_SH | LOCK_NB) == 0) return stream;
+                int errno = Marshal.GetLastPInvokeError();
+                stream.Dispose();
+                if (errno != EWOULDBLOCK) throw new IOException($"flock {path}: errno {errno}");
+            }
+            catch (IOException) when (stream is null && DateTime.UtcNow < until)
+            {
+                // Held exclusively: .NET's own flock refused the open.
+            }
+            if (DateTime.UtcNow >= until)
+                throw new TimeoutException($"{path} was held exclusively (a slurm-down tearing down?) for {limit.TotalSeconds:0} s");
+            Thread.Sleep(200);
+        }
+    }
+
+    private const int LOCK_SH = 1, LOCK_NB = 4, EWOULDBLOCK = 11;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int flock(int fd, int operation);
 
     /// <summary>Called first by every cluster test: fails loudly when there is no cluster.</summary>
     public static void Require()
