@@ -131,7 +131,7 @@ public sealed class PlanBook
     /// given them back (or withdrawn the requests).</summary>
     private void Allocate(Plan plan)
     {
-        _scheduler.Hold();
+        _scheduler.KeepAlive();
         _log.LogInformation("{Plan}: allocating one node per role before the first step: {Roles} (Slurm job names {Name})", plan.Id,
             string.Join(", ", plan.Allocations.Select(a => $"{a.Role} on {a.Executor.Name}")), Allocator!.JobName(plan.Id, "ROLE"));
         foreach (var allocation in plan.Allocations)
@@ -319,7 +319,7 @@ public sealed class PlanBook
         Ended?.Invoke(plan);
         plan.NotifyEnded();
         Retain(plan);
-        if (plan.Allocations.Count > 0) _scheduler.Unhold();
+        if (plan.Allocations.Count > 0) _scheduler.EndKeepAlive();
     }
 
     private void Retain(Plan plan)

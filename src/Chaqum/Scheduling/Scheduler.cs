@@ -597,24 +597,25 @@ public sealed partial class Scheduler
         });
     }
 
-    public bool IsIdle => _active - _kept == 0 && _holds == 0 && (_entry is null || _entry.State.IsFinished()) && (Stopping || _repeats.Count == 0);
+    public bool IsIdle => _active - _kept == 0 && _keepAlives == 0 && (_entry is null || _entry.State.IsFinished()) && (Stopping || _repeats.Count == 0);
 
     /// <summary>Work outside the jobs that the daemon must see to its end before it exits:
     /// a plan's Slurm allocations, from the salloc that asks to the scancel that gives them
     /// back (an exit in between would leave a node allocated, or a request pending).</summary>
-    private int _holds;
+    private int _keepAlives;
 
-    /// <summary>Keeps the daemon from going idle until <see cref="Unhold"/>.</summary>
-    public void Hold()
+    /// <summary>Keeps the daemon from going idle until <see cref="EndKeepAlive"/>. (Not
+    /// <see cref="Hold(Job)"/>, which holds a job back from starting.)</summary>
+    public void KeepAlive()
     {
         OwnedByLoop();
-        _holds++;
+        _keepAlives++;
     }
 
-    public void Unhold()
+    public void EndKeepAlive()
     {
         OwnedByLoop();
-        if (_holds > 0) _holds--;
+        if (_keepAlives > 0) _keepAlives--;
         ScheduleIdleCheck();
     }
 

@@ -196,7 +196,9 @@ public sealed class SlurmExecutor : IExecutorCheck
     public void Signal(Job job, SlurmRun run, int signal)
     {
         if (signal == 0) return;
-        string? target = run.Allocation is null ? run.SlurmJobId : run.SlurmJobId is null ? null : run.ExternalId;
+        // The job's Slurm id, or ALLOC.STEP for a step in its role's allocation; null
+        // until the shim has said it.
+        string? target = run.ExternalId;
         if (target is not null || run.Allocation is null)
         {
             string[] args = target is not null
